@@ -1,0 +1,1 @@
+"""The ``naiad-bo`` command line."""
