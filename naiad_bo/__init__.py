@@ -5,4 +5,11 @@ from naiad_bo.direction import Direction
 
 __version__ = "0.1.0"
 
-__all__ = ["Direction", "PairScreen", "__version__", "list_screens", "load_screen", "resolve_screen"]
+__all__ = [
+    "Direction",
+    "PairScreen",
+    "__version__",
+    "list_screens",
+    "load_screen",
+    "resolve_screen",
+]
