@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from naiad_bo.metrics import pearson, rmse
 from naiad_bo.splits import pool_size, train_test_split
 
 #: Pairs scored per posterior call when predicting on a test split.
@@ -35,16 +36,6 @@ def predict_mean(model, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -> np.
             mean = model.posterior(xb).mean  # b x 1 x 1
             out.append(mean.reshape(-1).detach().to(torch.float64).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
-
-
-def _rmse(y: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((pred - y) ** 2)))
-
-
-def _pearson(y: np.ndarray, pred: np.ndarray) -> float:
-    if y.size < 2 or np.std(pred) == 0 or np.std(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(y, pred)[0, 1])
 
 
 def evaluate_model(
@@ -80,9 +71,12 @@ def evaluate_model(
         ValueError: unknown model name, bad model hyper-parameters, ``N`` larger than the
             training pool, bad fractions.
     """
-    from naiad_bo.models.registry import get_model_class
+    if isinstance(model, str):
+        from naiad_bo.models.registry import get_model_class
 
-    cls = get_model_class(model) if isinstance(model, str) else model
+        cls = get_model_class(model)
+    else:
+        cls = model
     name = model if isinstance(model, str) else getattr(cls, "__name__", str(cls))
     sizes = [train_pairs] if np.ndim(train_pairs) == 0 else list(train_pairs)
     seeds = [int(s) for s in seeds]
@@ -106,7 +100,9 @@ def evaluate_model(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(runs), desc=f"evaluate {name}", file=sys.stderr, leave=False)
+        bar = tqdm(
+            total=len(runs), desc=f"evaluate {name}", file=sys.stderr, leave=False, disable=None
+        )
     try:
         for n_train, seed in runs:
             split = train_test_split(screen.n_pairs, n_train, test_frac, val_frac, seed)
@@ -128,8 +124,8 @@ def evaluate_model(
                 "n_genes": screen.n_genes,
                 "occurrence": 2.0 * n_train / screen.n_genes,
                 "n_test": int(split.test.size),
-                "rmse": _rmse(y[split.test], pred),
-                "pearson": _pearson(y[split.test], pred),
+                "rmse": rmse(y[split.test], pred),
+                "pearson": pearson(y[split.test], pred),
                 "val_rmse": float("nan"),
                 "val_pearson": float("nan"),
                 "fit_s": fit_s,
@@ -137,8 +133,8 @@ def evaluate_model(
             }
             if split.val.size:
                 val_pred = predict_mean(surrogate, X[split.val])
-                rec["val_rmse"] = _rmse(y[split.val], val_pred)
-                rec["val_pearson"] = _pearson(y[split.val], val_pred)
+                rec["val_rmse"] = rmse(y[split.val], val_pred)
+                rec["val_pearson"] = pearson(y[split.val], val_pred)
             records.append(rec)
             if bar is not None:
                 bar.set_postfix(n=n_train, seed=seed, rmse=f"{rec['rmse']:.4f}")
@@ -213,7 +209,7 @@ def add_parser(subparsers) -> None:
         "--model-arg",
         action="append",
         metavar="KEY=VALUE",
-        help="model hyper-parameter, repeatable (e.g. --model-arg n_members=5)",
+        help="model hyper-parameter, repeatable (e.g. --model-arg ensemble_size=3)",
     )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the per-seed records here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

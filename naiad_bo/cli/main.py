@@ -11,7 +11,7 @@ import warnings
 from naiad_bo import __version__
 
 #: Sub-command modules under ``naiad_bo.cli``; each exposes ``add_parser(subparsers)``.
-COMMANDS: tuple[str, ...] = ("screens", "describe")
+COMMANDS: tuple[str, ...] = ("screens", "describe", "simulate", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

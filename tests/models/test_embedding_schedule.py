@@ -1,0 +1,69 @@
+"""Adaptive embedding size: the paper's Table 5 step functions and the default rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from naiad_bo.models.embedding_schedule import (
+    HORLBECK,
+    NORMAN_SIMPSON,
+    EmbeddingSchedule,
+    average_gene_occurrence,
+    default_schedule,
+    get_schedule,
+)
+
+
+def _dim_at(schedule: EmbeddingSchedule, occurrence: float, n_genes: int = 1000) -> int:
+    # n_train chosen so that 2N/M == occurrence exactly
+    return schedule.embed_dim(int(round(occurrence * n_genes / 2)), n_genes)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "table"),
+    [
+        (NORMAN_SIMPSON, {2: 2, 4: 4, 10: 16, 20: 16, 30: 32, 40: 64, 60: 64, 80: 128, 100: 128}),
+        (HORLBECK, {2: 4, 4: 16, 10: 32, 20: 32, 30: 64, 40: 64, 60: 64, 80: 128, 100: 128}),
+    ],
+)
+def test_table_5_rows(schedule, table):
+    for occ, dim in table.items():
+        assert _dim_at(schedule, occ) == dim, (schedule.name, occ)
+
+
+def test_lookup_rule_floor_and_ends():
+    assert _dim_at(NORMAN_SIMPSON, 0.5) == 2  # below the first threshold: first entry
+    assert _dim_at(NORMAN_SIMPSON, 3.9) == 2  # floor, not nearest
+    assert _dim_at(NORMAN_SIMPSON, 15) == 16
+    assert _dim_at(HORLBECK, 4.5) == 16
+    assert _dim_at(HORLBECK, 500) == 128  # 100+
+
+
+def test_paper_round_sizes():
+    # Norman round 0 (100 pairs, 112 genes): 2N/M = 1.8 -> 2; Horlbeck 500 pairs / 448 -> 4
+    assert NORMAN_SIMPSON.embed_dim(100, 112) == 2
+    assert HORLBECK.embed_dim(500, 448) == 4
+    assert average_gene_occurrence(224, 112) == pytest.approx(4.0)
+
+
+def test_default_rule_by_number_of_genes():
+    assert default_schedule(112) is NORMAN_SIMPSON
+    assert default_schedule(200) is NORMAN_SIMPSON
+    assert default_schedule(448) is HORLBECK
+    assert get_schedule("auto", 448) is HORLBECK
+    assert get_schedule("norman_simpson", 448) is NORMAN_SIMPSON
+    custom = EmbeddingSchedule("mine", (0, 10), (3, 5))
+    assert get_schedule(custom, 10) is custom
+
+
+def test_bad_schedules():
+    with pytest.raises(ValueError, match="unknown embedding schedule"):
+        get_schedule("simpson", 100)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        EmbeddingSchedule("x", (4, 2), (1, 2))
+    with pytest.raises(ValueError, match="equal length"):
+        EmbeddingSchedule("x", (1, 2), (1,))
+    with pytest.raises(ValueError, match="positive"):
+        EmbeddingSchedule("x", (1,), (0,))
+    with pytest.raises(ValueError, match="n_genes"):
+        average_gene_occurrence(10, 0)
