@@ -47,7 +47,7 @@ def as_gene_pairs(X: Any, n_genes: int, *, name: str = "X") -> Tensor:
         ValueError: wrong last dimension, non-integer or non-finite values, unknown genes.
     """
     if isinstance(X, np.ndarray):
-        X = torch.from_numpy(X)
+        X = torch.from_numpy(np.array(X))  # copy: read-only arrays are fine
     if not isinstance(X, Tensor):
         raise TypeError(
             f"{name} must be a torch.Tensor of gene-index pairs, got {type(X).__name__}"
@@ -547,7 +547,7 @@ def _as_single_effects(single_effects: Any) -> Tensor:
     if isinstance(single_effects, np.ndarray):
         if not np.issubdtype(single_effects.dtype, np.number):
             raise TypeError(f"single_effects must be numeric, got dtype {single_effects.dtype}")
-        se = torch.as_tensor(single_effects, dtype=torch.float64)
+        se = torch.from_numpy(np.array(single_effects, dtype=np.float64))  # own copy
     elif isinstance(single_effects, Tensor):
         se = single_effects.detach().to(torch.float64)
     else:
@@ -570,7 +570,7 @@ def _as_single_effects(single_effects: Any) -> Tensor:
 
 def _as_targets(train_Y: Any, n: int) -> Tensor:
     if isinstance(train_Y, np.ndarray):
-        train_Y = torch.from_numpy(train_Y)
+        train_Y = torch.from_numpy(np.array(train_Y))
     if not isinstance(train_Y, Tensor):
         raise TypeError(f"train_Y must be a torch.Tensor, got {type(train_Y).__name__}")
     if train_Y.ndim == 1:
