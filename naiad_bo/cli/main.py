@@ -6,7 +6,6 @@ import argparse
 import importlib
 import os
 import sys
-import warnings
 
 from naiad_bo import __version__
 
@@ -48,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            return int(args.func(args) or 0)
+        return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, KeyError) as err:
         print(f"naiad-bo {args.command}: error: {err}", file=sys.stderr)
         return 2

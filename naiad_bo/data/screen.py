@@ -366,11 +366,11 @@ class PairScreen:
 
     def pair_index(self) -> np.ndarray:
         """``(n_pairs, 2)`` int64 array of canonical gene-id pairs (gene_a <= gene_b)."""
-        return self.pairs[["gene_a", "gene_b"]].to_numpy(np.int64)
+        return self.pairs[["gene_a", "gene_b"]].to_numpy(np.int64, copy=True)
 
     def y_values(self) -> np.ndarray:
         """``(n_pairs,)`` float64 pair phenotypes, aligned with :meth:`pair_index`."""
-        return self.pairs["y"].to_numpy(np.float64)
+        return self.pairs["y"].to_numpy(np.float64, copy=True)
 
     def gene_ids(self, names) -> np.ndarray:
         """Gene ids of ``names``; unknown names raise a KeyError-free ValueError listing them."""
