@@ -20,6 +20,17 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Lay out ``fig``, write it to ``path`` (parent folders created) and close it."""
+    plt = _pyplot()
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def plot_additive(screen, path: str | Path, top_k: int = 200) -> Path:
     """Scatter of measured pair phenotype vs the additive prediction y_a + y_b.
 
@@ -44,9 +55,4 @@ def plot_additive(screen, path: str | Path, top_k: int = 200) -> Path:
     ax.set_ylabel("measured pair phenotype")
     ax.set_title(f"{screen.name}: {screen.n_genes} genes, {screen.n_pairs:,} pairs")
     ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -38,7 +38,7 @@ def plot_campaigns(
     Returns:
         The written path.
     """
-    from naiad_bo.plotting import _pyplot
+    from naiad_bo.plotting import _pyplot, save_figure
 
     plt = _pyplot()
     if frame.empty:
@@ -108,9 +108,4 @@ def plot_campaigns(
         row_axes[0].legend(fontsize=7, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
