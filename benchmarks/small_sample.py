@@ -77,6 +77,43 @@ def sizes_for(screen_name: str, n_genes: int, quick: bool) -> dict[int, str]:
     return dict(sorted(out.items()))
 
 
+def linear_designs(screen, sizes: dict[int, str], seeds: list[int]) -> list[dict]:
+    """Three 3-or-fewer-parameter least-squares designs on the same splits (RMSE x 1e-2).
+
+    ``b1=b2``: b0 + b1 (y_a + y_b), what a linear model fitted on randomly ordered single
+    effects converges to (the paper's / reference's "Linear" numbers); ``min/max``:
+    :class:`~naiad_bo.models.linear.AdditiveLinearModel`; ``sum+product``: b0 + b1 (y_a + y_b)
+    + b2 y_a y_b, a linear fit of the Bliss-like expectation.
+    """
+    from naiad_bo.splits import train_test_split
+
+    idx = screen.pair_index()
+    y = screen.y_values()
+    ya, yb = screen.single_effects[idx[:, 0]], screen.single_effects[idx[:, 1]]
+    one = np.ones_like(ya)
+    designs = {
+        "b1=b2": np.c_[one, ya + yb],
+        "min/max": np.c_[one, np.minimum(ya, yb), np.maximum(ya, yb)],
+        "sum+product": np.c_[one, ya + yb, ya * yb],
+    }
+    out = []
+    for n, label in sizes.items():
+        if not label.startswith("2N/M"):
+            continue
+        for design, F in designs.items():
+            vals = []
+            for seed in seeds:
+                sp = train_test_split(screen.n_pairs, n, 0.3, 0.1, seed)
+                coef = np.linalg.lstsq(F[sp.train], y[sp.train], rcond=None)[0]
+                vals.append(100 * float(np.sqrt(np.mean((F[sp.test] @ coef - y[sp.test]) ** 2))))
+            out.append({
+                "screen": screen.name, "n_train": n, "label": label, "design": design,
+                "rmse_x100_mean": float(np.mean(vals)),
+                "rmse_x100_se": float(np.std(vals, ddof=1) / np.sqrt(len(vals))),
+            })
+    return out
+
+
 def check_targets(summary: pd.DataFrame, per_seed: pd.DataFrame) -> list[dict]:
     """The issue's acceptance checks at 2N/M = 4, per screen."""
     checks = []
@@ -182,6 +219,24 @@ def markdown_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def code_state() -> dict:
+    """Git commit of the tree and which package files differ from it (results provenance)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *cmd], cwd=root, capture_output=True, text=True, timeout=30
+            ).stdout.rstrip("\n")
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "naiad_bo").splitlines()]
+    return {"git_head": git("rev-parse", "HEAD").strip(), "uncommitted_package_files": dirty}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screens", nargs="+", default=["norman2019", "horlbeck2018_k562"])
@@ -202,12 +257,15 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds[:2] if args.quick else args.seeds
 
     records = []
+    designs = []
     timing = {}
     t_start = time.perf_counter()
+    t_wall = time.time()
     for screen_name in args.screens:
         screen = naiad_bo.load_screen(screen_name)
         sizes = sizes_for(screen_name, screen.n_genes, args.quick)
         print(f"{screen_name}: M = {screen.n_genes}, {screen.n_pairs} pairs, N = {list(sizes)}")
+        designs.extend(linear_designs(screen, sizes, seeds))
         for model in args.models:
             t0 = time.perf_counter()
             recs = evaluate_model(
@@ -227,6 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     total_s = time.perf_counter() - t_start
 
     per_seed = pd.DataFrame.from_records(records)
+    runs = [
+        {
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(t_wall)),
+            "screens": args.screens,
+            "models": args.models,
+            "seeds": seeds,
+            "total_s": total_s,
+            "code": code_state(),
+        }
+    ]
     old_csv = args.out / f"{args.tag}.csv"
     if args.merge and old_csv.exists():
         old = pd.read_csv(old_csv)
@@ -235,8 +303,15 @@ def main(argv: list[str] | None = None) -> int:
         per_seed = pd.concat([old[keep], per_seed], ignore_index=True)
         old_meta = args.out / f"{args.tag}.json"
         if old_meta.exists():
-            old_timing = json.loads(old_meta.read_text()).get("seconds_per_screen_model", {})
-            timing = {**old_timing, **timing}
+            old = json.loads(old_meta.read_text())
+            timing = {**old.get("seconds_per_screen_model", {}), **timing}
+            runs = [r for r in old.get("runs", []) if {*r["models"]} - {*args.models}] + runs
+            if not args.quick:
+                done = {(d["screen"], d["n_train"], d["design"]) for d in designs}
+                designs = [
+                    d for d in old.get("linear_designs_rmse_x100", [])
+                    if (d["screen"], d["n_train"], d["design"]) not in done
+                ] + designs
     parts = []
     for (screen, label), g in per_seed.groupby(["screen", "label"], sort=False):
         s = summarize(g.to_dict("records"))
@@ -266,9 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
-        "total_s_this_run": total_s,
+        "runs": runs,
         "seconds_per_screen_model": timing,
         "target_checks": checks,
+        "linear_designs_rmse_x100": designs,
         "paper_rmse_x100": {f"{k[0]}@{k[1]}": v for k, v in PAPER.items()},
         "reference_rmse_x100": {f"{k[0]}@{k[1]}": v for k, v in REFERENCE.items()},
         "markdown_table": table,
@@ -278,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print()
+    for d in designs:
+        if d["label"] == "2N/M=4":
+            print(f"{d['screen']} 2N/M=4 linear design {d['design']:12s} "
+                  f"{d['rmse_x100_mean']:.2f} ± {d['rmse_x100_se']:.2f}")
     for c in checks:
         print(
             f"{c['screen']} 2N/M=4 (N={c['n_train']}): NAIAD {c['naiad_rmse_mean_x100']:.2f} vs "

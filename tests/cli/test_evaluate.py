@@ -9,16 +9,8 @@ import pytest
 
 from naiad_bo.cli.evaluate import evaluate_model, summarize
 from naiad_bo.cli.main import main
-from naiad_bo.models.registry import MODELS, get_model_class
 
 FIELDS = {"model", "seed", "n_train", "rmse", "pearson", "fit_s"}
-
-
-def test_registry_names():
-    assert set(MODELS) == {"naiad", "linear", "sum", "mlp", "recover"}
-    assert get_model_class(" Linear ") is MODELS["linear"]
-    with pytest.raises(ValueError, match="unknown model 'gp'"):
-        get_model_class("gp")
 
 
 def test_cli_linear_json(tmp_path, capsys, shared_data):
