@@ -20,18 +20,17 @@ trained together (:class:`~naiad_bo.models.pair_ensemble.PairEnsembleModel`).
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from naiad_bo.models.gene_projection import GeneProjectionNet, uniform_parameter
 from naiad_bo.models.pair_ensemble import PairEnsembleModel, _check_int
 
 
-class _SummedEmbeddingMLP(nn.Module):
+class _SummedEmbeddingMLP(GeneProjectionNet):
     """``s`` members of ``(a, b) -> A relu(W (E[a] + E[b]) + c) + d0``, batched over members.
 
     Shapes: ``E (s, M, d)``, ``W (s, d, h)``, ``c (s, h)``, ``A (s, h)``, ``d0 (s,)``.
@@ -47,31 +46,18 @@ class _SummedEmbeddingMLP(nn.Module):
         # nn.Linear's default (Kaiming-uniform) ranges; the summed input has variance ~2
         bound_w = 1.0 / math.sqrt(2.0 * embed_dim)
         bound_a = 1.0 / math.sqrt(hidden_dim)
-        self.weight = nn.Parameter(_uniform((s, embed_dim, hidden_dim), bound_w, g))
-        self.bias = nn.Parameter(_uniform((s, hidden_dim), bound_w, g))
-        self.out_weight = nn.Parameter(_uniform((s, hidden_dim), bound_a, g))
+        self.weight = uniform_parameter((s, embed_dim, hidden_dim), bound_w, g)
+        self.bias = uniform_parameter((s, hidden_dim), bound_w, g)
+        self.out_weight = uniform_parameter((s, hidden_dim), bound_a, g)
         self.out_bias = nn.Parameter(torch.zeros(s, dtype=f64))
-        self._cached: Tensor | None = None
 
-    def gene_projections(self) -> Tensor:
+    def project_genes(self) -> Tensor:
         """Per-gene first-layer pre-activations ``E W`` of shape ``(s, M, h)``.
 
         ``W (e_a + e_b) = W e_a + W e_b``, so projecting the ``M`` genes once and adding the
         two rows per pair is exact and costs ``O(M d h)`` instead of ``O(n d h)``.
         """
-        if self._cached is not None:
-            return self._cached
         return torch.bmm(self.embedding, self.weight)
-
-    @contextlib.contextmanager
-    def gene_cache(self) -> Iterator[None]:
-        """Compute the per-gene projections once for all chunks scored inside the block."""
-        with torch.no_grad():
-            self._cached = self.gene_projections()
-        try:
-            yield
-        finally:
-            self._cached = None
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         r"""Member predictions (standardised units).
@@ -87,9 +73,6 @@ class _SummedEmbeddingMLP(nn.Module):
         h = torch.relu(proj[:, a] + proj[:, b] + self.bias.unsqueeze(1))  # s x n x h
         return (h * self.out_weight.unsqueeze(1)).sum(-1) + self.out_bias.unsqueeze(-1)
 
-
-def _uniform(shape: tuple[int, ...], bound: float, generator: torch.Generator) -> Tensor:
-    return (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
 
 
 class EmbeddingMLPEnsemble(PairEnsembleModel):

@@ -36,9 +36,9 @@ from torch import Tensor
 
 from naiad_bo.models.pair_ensemble import (
     NotFittedError,
-    _as_single_effects,
-    _as_targets,
     as_gene_pairs,
+    as_single_effects,
+    as_targets,
 )
 
 __all__ = ["AdditiveLinearModel", "NotFittedError"]
@@ -77,7 +77,7 @@ class AdditiveLinearModel(Model):
         super().__init__()
         if not np.isfinite(ridge) or ridge < 0:
             raise ValueError(f"ridge must be a finite non-negative float, got {ridge!r}")
-        self.register_buffer("single_effects", _as_single_effects(single_effects))
+        self.register_buffer("single_effects", as_single_effects(single_effects))
         self.seed = int(seed)
         self.ridge = float(ridge)
         self.register_buffer("coef_", None)
@@ -126,7 +126,7 @@ class AdditiveLinearModel(Model):
         n = int(train_X.shape[0])
         if n < 4:
             raise ValueError(f"AdditiveLinearModel needs at least 4 training pairs, got {n}")
-        y = _as_targets(train_Y, n)[:, 0].to(self.single_effects)
+        y = as_targets(train_Y, n)[:, 0].to(self.single_effects)
         F = self.features(train_X)
         gram = F.T @ F
         gram = gram + self.ridge * gram.diagonal().mean() * torch.eye(3, dtype=F.dtype)

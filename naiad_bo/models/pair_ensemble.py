@@ -173,7 +173,7 @@ class PairEnsembleModel(EnsembleModel):
 
     def __init__(self, single_effects: Tensor | np.ndarray, *, seed: int = 0, **hyperparameters):
         super().__init__(weights=None)
-        se = _as_single_effects(single_effects)
+        se = as_single_effects(single_effects)
         unknown = sorted(set(hyperparameters) - set(self.hyperparameter_defaults))
         if unknown:
             known = ", ".join(sorted(self.hyperparameter_defaults))
@@ -290,7 +290,7 @@ class PairEnsembleModel(EnsembleModel):
         X = as_gene_pairs(train_X, self.n_genes, name="train_X")
         if X.ndim != 2:
             raise ValueError(f"train_X must be n x 2, got shape {tuple(X.shape)}")
-        Y = _as_targets(train_Y, X.shape[0])
+        Y = as_targets(train_Y, X.shape[0])
         n = X.shape[0]
         if n < self.min_train_size:
             raise ValueError(
@@ -543,7 +543,7 @@ class PairEnsembleModel(EnsembleModel):
 
 
 # ---------------------------------------------------------------------- helpers
-def _as_single_effects(single_effects: Any) -> Tensor:
+def as_single_effects(single_effects: Any) -> Tensor:
     if isinstance(single_effects, np.ndarray):
         if not np.issubdtype(single_effects.dtype, np.number):
             raise TypeError(f"single_effects must be numeric, got dtype {single_effects.dtype}")
@@ -568,7 +568,7 @@ def _as_single_effects(single_effects: Any) -> Tensor:
     return se.clone()
 
 
-def _as_targets(train_Y: Any, n: int) -> Tensor:
+def as_targets(train_Y: Any, n: int) -> Tensor:
     if isinstance(train_Y, np.ndarray):
         train_Y = torch.from_numpy(np.array(train_Y))
     if not isinstance(train_Y, Tensor):

@@ -42,18 +42,17 @@ once the per-gene projections are computed (they are cached while scoring).
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from naiad_bo.models.gene_projection import GeneProjectionNet, uniform_parameter
 from naiad_bo.models.pair_ensemble import PairEnsembleModel, _check_int
 
 
-class _SymmetricBilinear(nn.Module):
+class _SymmetricBilinear(GeneProjectionNet):
     """``s`` members of ``(a, b) -> A relu((p_a q_b + q_a p_b)/sqrt2 + c) + d0``.
 
     Shapes: embeddings ``E (s, M, d)``, projections ``[U | V] (s, d, 2K)``, ``c (s, K)``,
@@ -69,29 +68,16 @@ class _SymmetricBilinear(nn.Module):
         self.embedding = nn.Parameter(torch.randn(s, n_genes, embed_dim, generator=g, dtype=f64))
         bound = 1.0 / math.sqrt(embed_dim)
         # [U | V] in one (s, d, 2K) tensor: one batched matmul projects every gene
-        self.proj = nn.Parameter(_uniform((s, embed_dim, 2 * bilinear_dim), bound, g))
+        self.proj = uniform_parameter((s, embed_dim, 2 * bilinear_dim), bound, g)
         # at init p, q have variance ~1/3, so h ~ 1/9; read-out in nn.Linear's default range
         bound_a = 1.0 / math.sqrt(bilinear_dim)
         self.bias = nn.Parameter(torch.zeros(s, bilinear_dim, dtype=f64))
-        self.out_weight = nn.Parameter(_uniform((s, bilinear_dim), bound_a, g))
+        self.out_weight = uniform_parameter((s, bilinear_dim), bound_a, g)
         self.out_bias = nn.Parameter(torch.zeros(s, dtype=f64))
-        self._cached: Tensor | None = None
 
-    def gene_projections(self) -> Tensor:
+    def project_genes(self) -> Tensor:
         """Per-gene ``[p | q] = E [U | V]`` of shape ``(s, M, 2K)`` (cached in gene_cache)."""
-        if self._cached is not None:
-            return self._cached
         return torch.bmm(self.embedding, self.proj)
-
-    @contextlib.contextmanager
-    def gene_cache(self) -> Iterator[None]:
-        """Compute the per-gene projections once for all chunks scored inside the block."""
-        with torch.no_grad():
-            self._cached = self.gene_projections()
-        try:
-            yield
-        finally:
-            self._cached = None
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         r"""Member residual predictions (standardised units).
@@ -107,9 +93,6 @@ class _SymmetricBilinear(nn.Module):
         h = torch.relu(h + self.bias.unsqueeze(1))
         return (h * self.out_weight.unsqueeze(1)).sum(-1) + self.out_bias.unsqueeze(-1)
 
-
-def _uniform(shape: tuple[int, ...], bound: float, generator: torch.Generator) -> Tensor:
-    return (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
 
 
 class RecoverEnsemble(PairEnsembleModel):

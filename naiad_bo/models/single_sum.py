@@ -12,7 +12,7 @@ import torch
 from botorch.models.deterministic import DeterministicModel
 from torch import Tensor
 
-from naiad_bo.models.pair_ensemble import _as_single_effects, _as_targets, as_gene_pairs
+from naiad_bo.models.pair_ensemble import as_gene_pairs, as_single_effects, as_targets
 
 
 class SingleEffectSumModel(DeterministicModel):
@@ -32,7 +32,7 @@ class SingleEffectSumModel(DeterministicModel):
             seed: accepted for the common surrogate interface; unused (deterministic).
         """
         super().__init__()
-        self.register_buffer("single_effects", _as_single_effects(single_effects))
+        self.register_buffer("single_effects", as_single_effects(single_effects))
         self.seed = int(seed)
         self.n_train_: int | None = None
 
@@ -53,7 +53,7 @@ class SingleEffectSumModel(DeterministicModel):
                 f"train_X must be an n x 2 tensor, got {getattr(train_X, 'shape', type(train_X))}"
             )
         as_gene_pairs(train_X, self.n_genes, name="train_X")
-        _as_targets(train_Y, int(train_X.shape[0]))
+        as_targets(train_Y, int(train_X.shape[0]))
         self.n_train_ = int(train_X.shape[0])
         return self
 
