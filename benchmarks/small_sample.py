@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 
 import naiad_bo
-from naiad_bo.cli.evaluate import evaluate_model, summarize
+from naiad_bo.evaluation import evaluate_model, summarize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

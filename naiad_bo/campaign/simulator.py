@@ -58,6 +58,7 @@ from naiad_bo.acquisition.base import AcquisitionModelError
 from naiad_bo.campaign.protocol import CampaignProtocol, get_protocol
 from naiad_bo.campaign.result import CampaignResult, CampaignResults
 from naiad_bo.direction import Direction
+from naiad_bo.evaluation import predict_mean
 from naiad_bo.metrics import pearson, rmse, strength_order, top_k_curve
 from naiad_bo.space import CandidateSet, PairSet, PairSpace
 
@@ -221,25 +222,6 @@ def _derive_seed(seed: int, round_: int, stream: int) -> int:
     """A 31-bit seed for (campaign seed, round, stream), independent across streams."""
     state = np.random.SeedSequence([int(seed), int(round_), int(stream)]).generate_state(1)
     return int(state[0] & 0x7FFFFFFF)
-
-
-def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Posterior mean of ``model`` at ``n x 2`` pairs, in chunks; float64 ``(n,)``.
-
-    Ensembles get ``chunk x 2`` per call (one joint evaluation, members carry no
-    cross-point covariance); other models get ``chunk x 1 x 2`` (marginals only, so a GP
-    never builds a ``chunk x chunk`` covariance).
-    """
-    out = np.empty(X.shape[0], dtype=np.float64)
-    joint = isinstance(model, EnsembleModel)
-    with torch.no_grad():
-        for start in range(0, X.shape[0], chunk_size):
-            xb = X[start : start + chunk_size]
-            post = model.posterior(xb if joint else xb.unsqueeze(-2))
-            out[start : start + xb.shape[0]] = (
-                post.mean.reshape(-1).detach().to(torch.float64).cpu().numpy()
-            )
-    return out
 
 
 class _Clock:

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from naiad_bo.cli.evaluate import evaluate_model, summarize
 from naiad_bo.cli.main import main
+from naiad_bo.evaluation import evaluate_model, summarize
 
 FIELDS = {"model", "seed", "n_train", "rmse", "pearson", "fit_s"}
 

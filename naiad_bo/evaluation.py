@@ -1,0 +1,168 @@
+"""Held-out accuracy of surrogates on a screen (NAIAD paper Table 1 protocol).
+
+:func:`evaluate_model` trains a surrogate on ``N`` uniformly drawn pairs per seed and scores a
+fixed test split (30% by default, 10% validation); :func:`predict_mean` is the chunked
+posterior-mean helper shared with the campaign simulator.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from botorch.models.ensemble import EnsembleModel
+
+from naiad_bo.metrics import pearson, rmse
+from naiad_bo.splits import pool_size, train_test_split
+
+__all__ = ["PREDICT_CHUNK", "evaluate_model", "predict_mean", "summarize"]
+
+#: Pairs scored per posterior call when predicting on a test split.
+PREDICT_CHUNK = 16_384
+
+
+def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """Posterior mean of ``model`` at ``n x 2`` pairs, in chunks; float64 ``(n,)``.
+
+    Ensembles get ``chunk x 2`` per call (one joint evaluation, members carry no
+    cross-point covariance); other models get ``chunk x 1 x 2`` (marginals only, so a GP
+    never builds a ``chunk x chunk`` covariance).
+    """
+    out = np.empty(X.shape[0], dtype=np.float64)
+    joint = isinstance(model, EnsembleModel)
+    with torch.no_grad():
+        for start in range(0, X.shape[0], chunk_size):
+            xb = X[start : start + chunk_size]
+            post = model.posterior(xb if joint else xb.unsqueeze(-2))
+            out[start : start + xb.shape[0]] = (
+                post.mean.reshape(-1).detach().to(torch.float64).cpu().numpy()
+            )
+    return out
+
+
+def evaluate_model(
+    screen,
+    model: str | type,
+    train_pairs: int | Sequence[int],
+    seeds: Iterable[int] = (0, 1, 2),
+    *,
+    test_frac: float = 0.3,
+    val_frac: float = 0.1,
+    model_kwargs: dict | None = None,
+    progress: bool = False,
+) -> list[dict]:
+    """Train ``model`` on ``N`` uniformly drawn pairs per seed and score the test split.
+
+    Args:
+        screen: a :class:`naiad_bo.data.PairScreen`.
+        model: registry name (``"naiad"``, ``"linear"``, ...) or a surrogate class.
+        train_pairs: one or several training-set sizes ``N``.
+        seeds: split and model seeds; the test split is fixed per seed and the training
+            sets for different ``N`` are nested.
+        test_frac, val_frac: held-out fractions (paper: 0.3 and 0.1); the validation split is
+            not used for training and is scored like the test split.
+        model_kwargs: hyper-parameters passed to the model constructor.
+        progress: show a progress bar over (size, seed) runs on stderr.
+
+    Returns:
+        One record per (N, seed): ``model``, ``screen``, ``seed``, ``n_train``, ``n_genes``,
+        ``occurrence`` (2N/M), ``n_test``, ``rmse``, ``pearson``, ``val_rmse``,
+        ``val_pearson``, ``fit_s``, ``predict_s``.
+
+    Raises:
+        ValueError: unknown model name, bad model hyper-parameters, ``N`` larger than the
+            training pool, bad fractions.
+    """
+    if isinstance(model, str):
+        from naiad_bo.models.registry import get_model_class
+
+        cls = get_model_class(model)
+    else:
+        cls = model
+    name = model if isinstance(model, str) else getattr(cls, "__name__", str(cls))
+    sizes = [train_pairs] if np.ndim(train_pairs) == 0 else list(train_pairs)
+    seeds = [int(s) for s in seeds]
+    if not sizes or not seeds:
+        raise ValueError("need at least one training size and one seed")
+    pool = pool_size(screen.n_pairs, test_frac, val_frac)
+    too_big = [int(n) for n in sizes if int(n) > pool]
+    if too_big:
+        raise ValueError(
+            f"--train-pairs {too_big} exceeds the {pool} pairs available for training in "
+            f"{screen.name!r} ({screen.n_pairs} pairs minus {test_frac:.0%} test and "
+            f"{val_frac:.0%} validation)"
+        )
+    kwargs = dict(model_kwargs or {})
+    X = torch.from_numpy(screen.pair_index().copy())
+    y = screen.y_values()
+    Y = torch.from_numpy(y.copy()).unsqueeze(-1)
+    runs = [(int(n), s) for n in sizes for s in seeds]
+    records = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(runs), desc=f"evaluate {name}", file=sys.stderr, leave=False, disable=None
+        )
+    try:
+        for n_train, seed in runs:
+            split = train_test_split(screen.n_pairs, n_train, test_frac, val_frac, seed)
+            try:
+                surrogate = cls(screen.single_effects, seed=seed, **kwargs)
+            except TypeError as err:
+                raise ValueError(f"bad hyper-parameters for model {name!r}: {err}") from None
+            t0 = time.perf_counter()
+            surrogate.fit(X[split.train], Y[split.train])
+            fit_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            pred = predict_mean(surrogate, X[split.test])
+            predict_s = time.perf_counter() - t0
+            rec = {
+                "model": name,
+                "screen": screen.name,
+                "seed": seed,
+                "n_train": n_train,
+                "n_genes": screen.n_genes,
+                "occurrence": 2.0 * n_train / screen.n_genes,
+                "n_test": int(split.test.size),
+                "rmse": rmse(y[split.test], pred),
+                "pearson": pearson(y[split.test], pred),
+                "val_rmse": float("nan"),
+                "val_pearson": float("nan"),
+                "fit_s": fit_s,
+                "predict_s": predict_s,
+            }
+            if split.val.size:
+                val_pred = predict_mean(surrogate, X[split.val])
+                rec["val_rmse"] = rmse(y[split.val], val_pred)
+                rec["val_pearson"] = pearson(y[split.val], val_pred)
+            records.append(rec)
+            if bar is not None:
+                bar.set_postfix(n=n_train, seed=seed, rmse=f"{rec['rmse']:.4f}")
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return records
+
+
+def summarize(records: list[dict]) -> pd.DataFrame:
+    """Mean, standard error and median of RMSE / Pearson / fit time per (model, n_train)."""
+    df = pd.DataFrame.from_records(records)
+    rows = []
+    for (model, n_train), g in df.groupby(["model", "n_train"], sort=False):
+        row = {"model": model, "n_train": n_train, "occurrence": g["occurrence"].iloc[0]}
+        row["seeds"] = len(g)
+        for col in ("rmse", "pearson", "fit_s"):
+            v = g[col].to_numpy(float)
+            row[f"{col}_mean"] = float(np.mean(v))
+            row[f"{col}_se"] = float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0
+            row[f"{col}_median"] = float(np.median(v))
+        rows.append(row)
+    return pd.DataFrame(rows)
