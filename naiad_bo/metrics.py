@@ -293,17 +293,23 @@ def hit_ratio(
 # regression metrics
 
 
+def _paired(y_true: Any, y_pred: Any, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validated, aligned, non-empty float arrays for a regression metric."""
+    truth = _values(y_true, "y_true")
+    pred = _values(y_pred, "y_pred")
+    _same_length(len(truth), y_pred=pred)
+    if len(truth) == 0:
+        raise ValueError(f"{metric} of empty arrays is undefined")
+    return truth, pred
+
+
 def rmse(y_true: Any, y_pred: Any) -> float:
     """Root mean squared error ``sqrt(mean((y_pred - y_true)^2))``.
 
     Raises:
         ValueError: empty or misaligned inputs, or NaN/infinite values.
     """
-    truth = _values(y_true, "y_true")
-    pred = _values(y_pred, "y_pred")
-    _same_length(len(truth), y_pred=pred)
-    if len(truth) == 0:
-        raise ValueError("rmse of empty arrays is undefined")
+    truth, pred = _paired(y_true, y_pred, "rmse")
     return float(np.sqrt(np.mean((pred - truth) ** 2)))
 
 
@@ -317,11 +323,7 @@ def pearson(y_true: Any, y_pred: Any) -> float:
     Raises:
         ValueError: empty or misaligned inputs, or NaN/infinite values.
     """
-    truth = _values(y_true, "y_true")
-    pred = _values(y_pred, "y_pred")
-    _same_length(len(truth), y_pred=pred)
-    if len(truth) == 0:
-        raise ValueError("pearson of empty arrays is undefined")
+    truth, pred = _paired(y_true, y_pred, "pearson")
     if truth.max() == truth.min() or pred.max() == pred.min():
         return float("nan")
     dt = truth - truth.mean()
