@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from naiad_bo.cli.main import main
-from naiad_bo.evaluation import evaluate_model, summarize
 
 FIELDS = {"model", "seed", "n_train", "rmse", "pearson", "fit_s"}
 
@@ -65,13 +64,3 @@ def test_cli_bad_input(extra, message, capsys):
 def test_cli_unknown_screen(capsys):
     code = main(["evaluate", "--screen", "nope.csv", "--model", "linear", "--train-pairs", "5"])
     assert code == 2 and "neither a bundled screen" in capsys.readouterr().err
-
-
-def test_evaluate_model_nested_and_summary(norman):
-    recs = evaluate_model(norman, "sum", [100, 200], [0, 1])
-    assert [(r["n_train"], r["seed"]) for r in recs] == [(100, 0), (100, 1), (200, 0), (200, 1)]
-    # the test split depends on the seed only: the no-training baseline scores identically
-    assert recs[0]["rmse"] == recs[2]["rmse"] and recs[1]["rmse"] == recs[3]["rmse"]
-    summary = summarize(recs)
-    assert list(summary.n_train) == [100, 200]
-    assert summary.rmse_se.iloc[0] > 0 and summary.seeds.iloc[0] == 2
