@@ -6,6 +6,8 @@ import argparse
 import json
 import math
 
+from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
+
 
 def add_parser(subparsers) -> None:
     """Register ``describe``."""
@@ -13,14 +15,7 @@ def add_parser(subparsers) -> None:
         "describe",
         help="summarise a screen: genes, pairs, noise floor, strongest pairs, additive fit",
     )
-    p.add_argument("screen", metavar="SCREEN_OR_CSV", help="bundled screen name or a CSV path")
-    p.add_argument("--control", default="negative", help="control name (default: negative)")
-    p.add_argument("--id1-col", default="id1")
-    p.add_argument("--id2-col", default="id2")
-    p.add_argument("--score-col", default="score")
-    p.add_argument("--direction", default="minimize", choices=["minimize", "maximize", "abs"])
-    p.add_argument("--normalize-symbols", action="store_true",
-                   help="map outdated gene symbols to current NCBI symbols and report renames")
+    add_screen_arguments(p, positional=True)
     p.add_argument("--top", type=int, default=10, help="how many strongest pairs to list")
     p.add_argument("--plot", metavar="OUT.png", help="save measured vs additive prediction plot")
     p.add_argument("--json", metavar="OUT.json", help="save the summary as JSON")
@@ -29,15 +24,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary (and optionally save plot / JSON)."""
-    from naiad_bo.data import SCREENS, resolve_screen
-
-    kwargs = {"direction": args.direction}
-    if args.normalize_symbols:
-        kwargs["normalize_symbols"] = True
-    if args.screen not in SCREENS:
-        kwargs.update(control=args.control, id1_col=args.id1_col, id2_col=args.id2_col,
-                      score_col=args.score_col)
-    screen = resolve_screen(args.screen, **kwargs)
+    screen = screen_from_args(args)
     s = screen.summary()
     rep = screen.report
     print(f"screen            {screen.name}")

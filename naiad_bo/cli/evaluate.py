@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 from naiad_bo.evaluation import evaluate_model, summarize
 
 
@@ -42,7 +43,7 @@ def add_parser(subparsers) -> None:
             "test RMSE and Pearson per seed (NAIAD paper Table 1 protocol)."
         ),
     )
-    p.add_argument("--screen", required=True, help="bundled screen name or path to a CSV")
+    add_screen_arguments(p)
     p.add_argument(
         "--model", required=True, help="surrogate: naiad, linear, sum, mlp or recover"
     )
@@ -75,12 +76,11 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print a per-seed table and a summary, optionally write JSON."""
-    from naiad_bo.data import resolve_screen
     from naiad_bo.models.registry import get_model_class
 
     get_model_class(args.model)  # fail on a bad name before loading data
     model_kwargs = _parse_model_args(args.model_arg)
-    screen = resolve_screen(args.screen)
+    screen = screen_from_args(args)
     if args.occurrence is not None:
         if any(k <= 0 for k in args.occurrence):
             raise ValueError("--occurrence must be positive")

@@ -19,6 +19,8 @@ import ast
 import math
 from pathlib import Path
 
+from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
+
 
 def add_parser(subparsers) -> None:
     """Register ``simulate``."""
@@ -28,12 +30,7 @@ def add_parser(subparsers) -> None:
         description=__doc__.split("\n\n")[1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--screen", required=True, metavar="NAME_OR_CSV",
-                   help="bundled screen name (norman2019, horlbeck2018_k562) or an "
-                   "id1,id2,score CSV file")
-    p.add_argument("--control", default="negative", help="control name of a CSV screen")
-    p.add_argument("--direction", default=None, choices=["minimize", "maximize", "abs"],
-                   help="which phenotype is strong (default: the screen's, i.e. minimize)")
+    add_screen_arguments(p)
     p.add_argument("--surrogate", default="naiad",
                    help="surrogate model: naiad, linear, sum, mlp, recover")
     p.add_argument("--surrogate-option", action="append", default=[], metavar="KEY=VALUE",
@@ -83,17 +80,11 @@ def _fmt(mean: float, se: float, digits: int = 1) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the campaigns, print the summary, write JSON / plot."""
     from naiad_bo.campaign import CampaignSimulator, PaperProtocol, ProspectiveProtocol
-    from naiad_bo.data import SCREENS, resolve_screen
 
     protocol = (
         PaperProtocol(args.test_frac) if args.protocol == "paper" else ProspectiveProtocol()
     )
-    kwargs = {}
-    if args.screen not in SCREENS:
-        kwargs["control"] = args.control
-    if args.direction:
-        kwargs["direction"] = args.direction
-    screen = resolve_screen(args.screen, **kwargs)
+    screen = screen_from_args(args)
     for path in (args.json, args.plot):
         if path and not Path(path).resolve().parent.exists():
             Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
