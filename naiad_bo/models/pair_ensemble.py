@@ -171,7 +171,8 @@ class PairEnsembleModel(EnsembleModel):
         self.register_buffer("single_effects", se)
         self.n_genes = int(se.numel())
         self.ensemble_weights = _as_weights(weights, config.ensemble_size)
-        self._outcome_transform_spec = outcome_transform
+        # a plain attribute (not a registered submodule): the fitted one is outcome_transform
+        self.__dict__["_outcome_transform_spec"] = outcome_transform
         self._set_outcome_transform(self._new_outcome_transform())
         self.network_: nn.Module | None = None
         self._init_data = None
@@ -242,7 +243,7 @@ class PairEnsembleModel(EnsembleModel):
         """Single effects centred and scaled over all ``M`` genes (float64 ``(M,)``)."""
         se = self.single_effects
         sd = se.std() if se.numel() > 1 else se.new_tensor(0.0)
-        return (se - se.mean()) / (sd if sd > 0 else 1.0)
+        return (se - se.mean()) / torch.where(sd > 0, sd, 1.0)  # no host sync (any device)
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -502,9 +503,12 @@ class PairEnsembleModel(EnsembleModel):
             if buf is not None and buf.is_floating_point() and buf.dtype != torch.float64:
                 self._buffers[name] = buf.to(torch.float64)
         if recurse:
+            flags = _cpu_flags(kept["outcome_transform"])
             for m in kept.values():
                 if m is not None:
                     m.to(device=self.single_effects.device)
+            for (sub, name), buf in flags.items():
+                sub._buffers[name] = buf
         if isinstance(self.ensemble_weights, Tensor):
             self.ensemble_weights = self.ensemble_weights.to(self.single_effects.device)
         return self
@@ -557,6 +561,23 @@ class PairEnsembleModel(EnsembleModel):
 
     def extra_repr(self) -> str:
         return f"n_genes={self.n_genes}, seed={self.seed}, config={self.config}"
+
+
+def _cpu_flags(module: nn.Module | None) -> dict:
+    """One-element bool CPU buffers (``Standardize._is_trained``), which stay on the CPU.
+
+    BoTorch's transforms create them on the CPU even when fitted on a GPU and branch on
+    them in Python; moved to an accelerator every check would be a device sync.
+    """
+    if module is None:
+        return {}
+    return {
+        (sub, name): buf
+        for sub in module.modules()
+        for name, buf in sub._buffers.items()
+        if buf is not None and buf.dtype == torch.bool and buf.numel() == 1
+        and buf.device.type == "cpu"
+    }
 
 
 def _resolve_direction(given: Any, screen: Any) -> Direction | None:

@@ -69,17 +69,19 @@ def as_gene_pairs(X: Any, n_genes: int | None = None, *, name: str = "X") -> Ten
             raise ValueError(f"{name} contains NaN or infinite gene indices")
         if not torch.equal(X, torch.round(X)):
             raise ValueError(
-                f"{name} must hold integer gene indices; got non-integer values "
-                "(model inputs are gene ids passed as floats, not features)"
+                f"{name} must hold integers (gene ids as floats or int64); got non-integer "
+                "values (model inputs are gene ids, not features)"
             )
     X = X.long() if X.dtype != torch.long else X
     if X.numel() and check:
         lo, hi = int(X.min()), int(X.max())
         if lo < 0 or (n_genes is not None and hi >= n_genes):
-            bad = lo if lo < 0 else hi
-            known = "" if n_genes is None else f", but the model knows {n_genes} genes " \
+            if lo < 0:
+                raise ValueError(f"{name} refers to gene id {lo} (negative gene ids do not exist)")
+            raise ValueError(
+                f"{name} refers to gene id {hi}, but the model knows {n_genes} genes "
                 f"(ids 0..{n_genes - 1})"
-            raise ValueError(f"{name} refers to gene id {bad}{known}")
+            )
     return X
 
 
