@@ -1,4 +1,4 @@
-"""MC samplers for ensemble posteriors: exact member enumeration where it is exact.
+r"""MC samplers for ensemble posteriors: exact member enumeration where it is exact.
 
 A deep ensemble's predictive distribution is a mixture over its ``s`` members. BoTorch's
 default sampler for an ``EnsemblePosterior``
