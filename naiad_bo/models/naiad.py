@@ -12,7 +12,7 @@ from naiad_bo.models.embedding_schedule import (
     SCHEDULES,
     SMALL_SCREEN_MAX_GENES,
     EmbeddingSchedule,
-    get_schedule,
+    default_schedule,
 )
 from naiad_bo.models.ensemble_config import EnsembleConfig
 from naiad_bo.models.naiad_net import NaiadNet
@@ -122,8 +122,8 @@ class NaiadEnsemble(PairEnsembleModel):
         cfg = self.config
         if cfg.embed_dim is not None:
             return int(cfg.embed_dim)
-        schedule = "auto" if cfg.schedule is None else cfg.schedule
-        return get_schedule(schedule, self.n_genes).embed_dim(n_train, self.n_genes)
+        schedule = default_schedule(self.n_genes) if cfg.schedule is None else cfg.schedule
+        return schedule.embed_dim(n_train, self.n_genes)
 
     def resolve_single_dim(self) -> int:
         """Single-gene branch width (paper: 64 for Norman-size screens, else 256)."""

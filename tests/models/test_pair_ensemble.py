@@ -192,6 +192,10 @@ def test_bad_yvar_and_y():
     Ynan[5] = float("nan")
     with pytest.raises(ValueError, match=r"NaN.*rows \[5\]"):
         model.fit(X, Ynan)
+    with pytest.raises(ValueError, match="train_Y is on device meta but train_X is on cpu"):
+        model.fit(X, Y.to("meta"))
+    with pytest.raises(ValueError, match="train_Yvar is on device meta"):
+        model.fit(X, Y, torch.ones_like(Y).to("meta"))
 
 
 def test_scalarized_posterior_transform_applied_by_model(fitted):
