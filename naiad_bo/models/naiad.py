@@ -89,7 +89,7 @@ class NaiadEnsemble(PairEnsembleModel):
 
     Example:
         >>> screen = naiad_bo.load_screen("norman2019")
-        >>> model = NaiadEnsemble(screen.single_effects, seed=0).fit(train_X, train_Y)
+        >>> model = NaiadEnsemble(screen, seed=0).fit(train_X, train_Y)  # X: float gene ids
         >>> post = model.posterior(candidates.unsqueeze(-2))   # N x 1 x 2 -> N x 1 x 1
         >>> post.mean, post.variance
 

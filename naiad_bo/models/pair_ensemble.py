@@ -26,8 +26,10 @@ import torch
 from botorch.acquisition.objective import PosteriorTransform, ScalarizedPosteriorTransform
 from botorch.exceptions.errors import UnsupportedError
 from botorch.models.ensemble import EnsembleModel
+from botorch.models.model import Model
 from botorch.models.transforms.input import InputTransform
 from botorch.models.transforms.outcome import OutcomeTransform, Standardize
+from botorch.utils.datasets import SupervisedDataset
 from botorch.utils.types import DEFAULT, _DefaultType
 from torch import Tensor, nn
 
@@ -91,9 +93,21 @@ class PairEnsembleModel(EnsembleModel):
 
         model = NaiadEnsemble(single_effects, seed=0, epochs=200).fit(train_X, train_Y)
         model = NaiadEnsemble(single_effects, train_X, train_Y, seed=0).fit()   # BoTorch style
+        model = NaiadEnsemble(**NaiadEnsemble.construct_inputs(dataset, single_effects=se)).fit()
 
     ``single_effects`` may be a :class:`~naiad_bo.PairScreen`: its single effects and its
     ``direction`` are taken (acquisitions then default to that direction).
+
+    **Devices and dtypes.** ``fit`` runs on ``train_X``'s device (the model moves there);
+    ``model.to(device)`` after fitting moves network, buffers and outcome transform. The
+    network trains and scores in ``config.dtype`` (float32 by default) whatever ``.to(X)``
+    BoTorch applies; buffers and transform statistics stay float64. Initialisation and
+    mini-batch order come from a CPU generator, so a seed gives the same fit on every device.
+    ``X`` on another device than the model is an error naming both.
+
+    **Unsupported** (clear errors): ``input_transform``, ``condition_on_observations`` /
+    ``fantasize`` (refit instead), ``subset_output`` other than ``[0]``, MC samples of a
+    posterior with observation noise.
 
     **Subclass contract.** A subclass sets ``config_class`` (an :class:`EnsembleConfig`
     subclass with its architecture fields) and implements::
@@ -180,6 +194,28 @@ class PairEnsembleModel(EnsembleModel):
             if train_X is None or train_Y is None:
                 raise ValueError("pass both train_X and train_Y (or neither)")
             self._init_data = (train_X, train_Y, train_Yvar)
+
+    @classmethod
+    def construct_inputs(
+        cls, training_data: SupervisedDataset, *, single_effects: Any = None, **options: Any
+    ) -> dict[str, Any]:
+        """Constructor keywords from a BoTorch ``SupervisedDataset`` (the Ax / BoTorch hook).
+
+        ``Cls(**Cls.construct_inputs(dataset, single_effects=se, epochs=200)).fit()``.
+
+        Raises:
+            ValueError: ``single_effects`` missing (pair models cannot work without them).
+        """
+        if single_effects is None:
+            raise ValueError(
+                f"{cls.__name__}.construct_inputs needs single_effects= (the (M,) single-gene "
+                "effects, or the screen): the model looks them up by gene id"
+            )
+        return {
+            "single_effects": single_effects,
+            **Model.construct_inputs.__func__(cls, training_data),
+            **options,
+        }
 
     # ------------------------------------------------------------------ properties
     @property

@@ -16,6 +16,7 @@ from botorch.acquisition.objective import ScalarizedPosteriorTransform
 from botorch.exceptions.errors import UnsupportedError
 from botorch.models.transforms.input import Normalize
 from botorch.models.transforms.outcome import Log, Standardize
+from botorch.utils.datasets import SupervisedDataset
 from torch import nn
 
 from naiad_bo.direction import Direction
@@ -111,6 +112,12 @@ def test_botorch_style_constructor_with_training_data(fitted):
     effect, *_ = _data()
     other = ToyEnsemble(effect, X, Y, seed=0).fit()
     assert torch.equal(other.posterior(X).values, model.posterior(X).values)
+    ds = SupervisedDataset(X, Y, feature_names=["gene_a", "gene_b"], outcome_names=["y"])
+    kwargs = ToyEnsemble.construct_inputs(ds, single_effects=effect, seed=0)
+    from_ds = ToyEnsemble(**kwargs).fit()
+    assert torch.equal(from_ds.posterior(X).values, model.posterior(X).values)
+    with pytest.raises(ValueError, match="single_effects"):
+        ToyEnsemble.construct_inputs(ds)
     with pytest.raises(ValueError, match="both"):
         ToyEnsemble(effect, X)
     with pytest.raises(ValueError, match="needs train_X"):
