@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from naiad_bo.models.recover import RecoverEnsemble
+from naiad_bo.models.recover import BlissOffset, RecoverEnsemble
 from naiad_bo.splits import train_test_split
 
 FAST = dict(ensemble_size=3, epochs=150, embed_dim=32, bilinear_dim=32)
@@ -83,3 +83,20 @@ def test_bad_hyperparameters():
         RecoverEnsemble(np.zeros(3), bilinear_dim=0)
     with pytest.raises(TypeError, match="unknown hyper-parameter"):
         RecoverEnsemble(np.zeros(3), hidden_dim=8)
+
+
+def test_bliss_offset_is_an_outcome_transform_undone_by_the_posterior():
+    se = torch.tensor([-0.5, 0.2, 0.0], dtype=torch.float64)
+    tf = BlissOffset(se)
+    X = torch.tensor([[0.0, 1.0], [2.0, 2.0], [0.0, 0.0]], dtype=torch.float64)
+    Y = torch.tensor([[0.1], [0.2], [0.3]], dtype=torch.float64)
+    resid, _ = tf(Y, X=X)
+    e = torch.tensor([-0.5 + 0.2 - 0.1, 0.0, -0.75], dtype=torch.float64).unsqueeze(-1)
+    torch.testing.assert_close(resid, Y - e)
+    torch.testing.assert_close(tf.untransform(resid, X=X)[0], Y)
+    members = resid.unsqueeze(0).expand(4, 3, 1)  # s x q x 1 ensemble values
+    torch.testing.assert_close(tf.untransform(members, X=X)[0], Y.expand(4, 3, 1))
+    with pytest.raises(ValueError, match="needs the gene pairs"):
+        tf(Y)
+    m = RecoverEnsemble(se.numpy())
+    assert isinstance(m.outcome_transform["bliss"], BlissOffset)
