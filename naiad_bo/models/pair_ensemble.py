@@ -17,8 +17,10 @@ A concrete ensemble provides only its member network and config class; see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -222,6 +224,16 @@ class PairEnsembleModel(EnsembleModel):
     def ensemble_size(self) -> int:
         """Number of members ``s``."""
         return int(self.config.ensemble_size)
+
+    @property
+    def hparams(self) -> Mapping[str, Any]:
+        """Read-only view of :attr:`config` as plain values (``config.to_dict()``).
+
+        Kept for code written against the former ``hparams`` dict; it cannot be assigned
+        to: change scoring settings with :meth:`set_chunk_size` / :meth:`set_compute_dtype`,
+        everything else by building the model with other options.
+        """
+        return MappingProxyType(self.config.to_dict())
 
     @property
     def compute_dtype(self) -> torch.dtype:

@@ -132,6 +132,9 @@ def test_config_is_typed_frozen_and_maps_keyword_options():
     assert m.config.dtype is torch.float64 and m.compute_dtype is torch.float64
     with pytest.raises(AttributeError):
         m.config.lr = 1.0  # frozen
+    assert m.hparams == m.config.to_dict() and m.hparams["dtype"] == "float64"
+    with pytest.raises(TypeError):
+        m.hparams["chunk_size"] = 10  # read-only view, not a switch
     cfg = ToyConfig(ensemble_size=2)
     m2 = ToyEnsemble(effect, config=cfg, lr=0.2)
     assert m2.config == ToyConfig(ensemble_size=2, lr=0.2) and cfg.lr == 0.05
