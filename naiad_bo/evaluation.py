@@ -2,7 +2,9 @@
 
 :func:`evaluate_model` trains a surrogate on ``N`` uniformly drawn pairs per seed and scores a
 fixed test split (30% by default, 10% validation); :func:`predict_mean` is the chunked
-posterior-mean helper shared with the campaign simulator.
+posterior-mean helper shared with the campaign simulator, :func:`predict_mean_std` its
+predictive-distribution counterpart used for the calibration fields of every record
+(:mod:`naiad_bo.calibration`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from botorch.models.deterministic import DeterministicModel
 from botorch.models.ensemble import EnsembleModel
+from botorch.posteriors.ensemble import EnsemblePosterior
 
+from naiad_bo.calibration import calibration_metrics, undefined_calibration
 from naiad_bo.metrics import pearson, rmse
 from naiad_bo.splits import pool_size, train_test_split
 
-__all__ = ["PREDICT_CHUNK", "evaluate_model", "predict_mean", "summarize"]
+__all__ = [
+    "PREDICT_CHUNK",
+    "UndefinedPredictiveError",
+    "evaluate_model",
+    "predict_mean",
+    "predict_mean_std",
+    "summarize",
+]
 
 #: Pairs scored per posterior call when predicting on a test split.
 PREDICT_CHUNK = 16_384
@@ -42,6 +54,70 @@ def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -
             out[start : start + xb.shape[0]] = (
                 post.mean.reshape(-1).detach().to(torch.float64).cpu().numpy()
             )
+    return out
+
+
+class UndefinedPredictiveError(ValueError):
+    """The model has no predictive distribution (deterministic, one member, zero variance)."""
+
+
+def predict_mean_std(
+    model: Any,
+    X: torch.Tensor,
+    observation_noise: bool = True,
+    chunk_size: int = PREDICT_CHUNK,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Predictive mean and standard deviation at ``n x 2`` pairs, float64 ``(n,)`` each.
+
+    With ``observation_noise=True`` (default) the std is that of a new *measurement*,
+    :math:`\sqrt{\mathrm{Var}[f(x)] + \sigma^2}` (``posterior(X, observation_noise=True)``), which
+    is what held-out measured values are compared with; ``False`` gives the epistemic std.
+    Chunked like :func:`predict_mean`.
+
+    Raises:
+        UndefinedPredictiveError: a deterministic model, a one-member ensemble, or a
+            predictive std that is not finite and positive for every pair (the reason is
+            in the message).
+    """
+    name = type(model).__name__
+    if isinstance(model, DeterministicModel):
+        raise UndefinedPredictiveError(
+            f"{name} is deterministic (no predictive distribution)"
+        )
+    mean = np.empty(X.shape[0], dtype=np.float64)
+    var = np.empty(X.shape[0], dtype=np.float64)
+    joint = isinstance(model, EnsembleModel)
+    with torch.no_grad():
+        for start in range(0, X.shape[0], chunk_size):
+            xb = X[start : start + chunk_size]
+            post = model.posterior(
+                xb if joint else xb.unsqueeze(-2), observation_noise=observation_noise
+            )
+            if isinstance(post, EnsemblePosterior) and post.ensemble_size < 2:
+                raise UndefinedPredictiveError(
+                    f"{name} has {post.ensemble_size} ensemble member (no spread)"
+                )
+            stop = start + xb.shape[0]
+            mean[start:stop] = post.mean.reshape(-1).to(torch.float64).cpu().numpy()
+            var[start:stop] = post.variance.reshape(-1).to(torch.float64).cpu().numpy()
+    bad = ~(np.isfinite(var) & (var > 0))
+    if bad.any():
+        raise UndefinedPredictiveError(
+            f"{name}'s predictive variance is zero or not finite at {int(bad.sum())} of "
+            f"{len(var)} pairs"
+        )
+    return mean, np.sqrt(var)
+
+
+def _calibration(model: Any, X: torch.Tensor, y: np.ndarray) -> dict[str, Any]:
+    """Calibration fields of one record (NaN with ``calibration_note`` when undefined)."""
+    try:
+        mean, std = predict_mean_std(model, X)
+    except UndefinedPredictiveError as err:
+        return undefined_calibration(str(err))
+    out: dict[str, Any] = calibration_metrics(y, mean, std)
+    out["mean_std"] = float(np.mean(std))
+    out["calibration_note"] = None
     return out
 
 
@@ -72,7 +148,11 @@ def evaluate_model(
     Returns:
         One record per (N, seed): ``model``, ``screen``, ``seed``, ``n_train``, ``n_genes``,
         ``occurrence`` (2N/M), ``n_test``, ``rmse``, ``pearson``, ``val_rmse``,
-        ``val_pearson``, ``fit_s``, ``predict_s``.
+        ``val_pearson``, ``fit_s``, ``predict_s``, and the test split's calibration
+        (:mod:`naiad_bo.calibration`, predictive std of a new measurement):
+        ``coverage50``, ``coverage90``, ``nll``, ``nll_homoscedastic``,
+        ``calibration_spearman``, ``mean_std``, ``calibration_note`` (None, or why the
+        fields are NaN, e.g. a deterministic model).
 
     Raises:
         ValueError: unknown model name, bad model hyper-parameters, ``N`` larger than the
@@ -138,6 +218,9 @@ def evaluate_model(
                 "fit_s": fit_s,
                 "predict_s": predict_s,
             }
+            rec.update(_calibration(surrogate, X[split.test], y[split.test]))
+            if "mean_std" not in rec:
+                rec["mean_std"] = float("nan")
             if split.val.size:
                 val_pred = predict_mean(surrogate, X[split.val])
                 rec["val_rmse"] = rmse(y[split.val], val_pred)

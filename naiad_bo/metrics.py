@@ -1,5 +1,8 @@
 """Campaign metrics: top-k discovered, marginal gain, measured recall, hit ratio, RMSE, Pearson.
 
+Calibration metrics (coverage, Gaussian NLL, ...) live in :mod:`naiad_bo.calibration` and are
+re-exported here.
+
 All functions take aligned 1-D arrays over the same ``N`` pairs (numpy or torch), never
 merged tables: entry ``i`` of ``y_true``, ``y_pred`` and ``measured`` is the same pair. The
 reference NAIAD code built its "measured + predicted" set with a merge on float columns and
@@ -23,10 +26,17 @@ import torch
 from naiad_bo.direction import Direction
 
 __all__ = [
+    "calibration_curve",
+    "calibration_metrics",
+    "calibration_spearman",
+    "gaussian_nll",
     "hit_ratio",
+    "interval_coverage",
     "marginal_gain",
     "measured_recall",
+    "nll_homoscedastic",
     "pearson",
+    "plot_reliability",
     "rmse",
     "strength_order",
     "top_k_curve",
@@ -333,3 +343,17 @@ def pearson(y_true: Any, y_pred: Any) -> float:
     st = np.sqrt(np.dot(dt, dt))
     sp = np.sqrt(np.dot(dp, dp))
     return float(np.clip(np.dot(dt, dp) / (st * sp), -1.0, 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# calibration (defined in naiad_bo.calibration, which uses the input helpers above)
+
+from naiad_bo.calibration import (  # noqa: E402
+    calibration_curve,
+    calibration_metrics,
+    calibration_spearman,
+    gaussian_nll,
+    interval_coverage,
+    nll_homoscedastic,
+    plot_reliability,
+)

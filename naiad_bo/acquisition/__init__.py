@@ -4,7 +4,8 @@ Pointwise acquisitions (batch value = sum of per-pair scores; best batch = exact
 :class:`MaxPredictedEffect` ("mpe"), :class:`RecoverUCB` ("ucb", the NAIAD paper's UCB row),
 :class:`EnsembleVariance` ("variance"), :class:`Uniform` ("uniform"), :class:`BALD` ("bald"),
 :class:`SoftBALD` ("softbald"), :class:`Margin` ("margin"), :class:`OptimisticEffect`
-("optimistic"). Memberwise: :class:`ThompsonSampling` ("thompson").
+("optimistic"), :class:`ProbabilityOfHit` ("hit"). Memberwise: :class:`ThompsonSampling`
+("thompson").
 
 Batch selection: :func:`select_batch` (one chunked pass, never a measured, pending or
 duplicate pair; optional per-gene cap), :func:`select_on_shortlist` (BoTorch's
@@ -23,6 +24,7 @@ from naiad_bo.acquisition.base import (
     as_index_pairs,
 )
 from naiad_bo.acquisition.effect import MaxPredictedEffect, OptimisticEffect
+from naiad_bo.acquisition.hit import ProbabilityOfHit, kth_strongest
 from naiad_bo.acquisition.recover_ucb import RecoverUCB
 from naiad_bo.acquisition.registry import (
     ACQUISITIONS,
@@ -56,6 +58,7 @@ __all__ = [
     "OptimisticEffect",
     "PairAcquisitionFunction",
     "PointwiseAcquisition",
+    "ProbabilityOfHit",
     "RecoverUCB",
     "SoftBALD",
     "ThompsonSampling",
@@ -65,6 +68,7 @@ __all__ = [
     "as_pointwise",
     "build_acquisition",
     "get_acquisition_class",
+    "kth_strongest",
     "pair_uniform",
     "select_batch",
     "select_on_shortlist",

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from naiad_bo.acquisition.base import PairAcquisitionFunction
 from naiad_bo.acquisition.effect import MaxPredictedEffect, OptimisticEffect
+from naiad_bo.acquisition.hit import ProbabilityOfHit
 from naiad_bo.acquisition.recover_ucb import RecoverUCB
 from naiad_bo.acquisition.stochastic import SoftBALD, Uniform
 from naiad_bo.acquisition.thompson import ThompsonSampling
@@ -33,6 +34,7 @@ ACQUISITIONS: dict[str, type[PairAcquisitionFunction]] = {
     "margin": Margin,
     "thompson": ThompsonSampling,
     "optimistic": OptimisticEffect,
+    "hit": ProbabilityOfHit,
 }
 
 

@@ -3,7 +3,7 @@
 
 from naiad_bo.models.embedding_mlp import EmbeddingMLPConfig, EmbeddingMLPEnsemble
 from naiad_bo.models.embedding_schedule import HORLBECK, NORMAN_SIMPSON, EmbeddingSchedule
-from naiad_bo.models.ensemble_config import EnsembleConfig
+from naiad_bo.models.ensemble_config import CrossValidatedVarianceScale, EnsembleConfig
 from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior
 from naiad_bo.models.linear import AdditiveLinearModel
 from naiad_bo.models.naiad import NaiadConfig, NaiadEnsemble

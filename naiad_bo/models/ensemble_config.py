@@ -24,12 +24,53 @@ import torch
 
 from naiad_bo.models.validation import check_float, check_int
 
-__all__ = ["DTYPES", "EnsembleConfig"]
+__all__ = ["DTYPES", "CrossValidatedVarianceScale", "EnsembleConfig"]
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 """Compute dtypes a network may train and score in."""
 
 C = TypeVar("C", bound="EnsembleConfig")
+
+
+@dataclass(frozen=True)
+class CrossValidatedVarianceScale:
+    r"""Fit the ensemble's predictive variance on held-out pairs within the training data.
+
+    The training pairs are split into ``folds`` random folds; for each, an ensemble with the
+    same config (and a derived seed) is trained on the other folds and predicts the held-out
+    one, giving residuals :math:`r_i = y_i - \mu_{-k(i)}(x_i)`, member variances
+    :math:`v_i` and means :math:`\mu_i`. The predictive variance of a new measurement is
+    then modelled as
+
+    .. math:: \mathrm{Var}[y \mid x] = a\, v(x) + \sigma^2(x), \qquad
+              \sigma^2(x) = \sigma^2 \exp\bigl(c\, (\mu(x) - \bar y) / s_y\bigr)
+
+    (:math:`\bar y, s_y` the training targets' mean and std; ``c = 0`` unless
+    ``mean_dependent_noise``), with :math:`(a, \sigma^2, c)` maximising the held-out Gaussian
+    likelihood :math:`\prod_i \mathcal N(r_i; 0, a v_i + \sigma^2(\mu_i))`
+    (:func:`~naiad_bo.models.variance_calibration.fit_variance_scale`; with given
+    ``train_Yvar``, :math:`\sigma^2` is fixed at their mean). Pair phenotypes are noisier
+    where they are strong (errors grow with the predicted effect), which a constant noise
+    level and the members' spread both miss. The fitted model's members are spread around
+    their mean by :math:`\sqrt a` (the mean, and so MPE, is unchanged);
+    ``noise_variance_`` is :math:`\sigma^2` and ``noise_slope_`` is :math:`c`. Costs
+    ``folds`` extra fits on ``(folds - 1) / folds`` of the data.
+
+    Attributes:
+        folds: Number of cross-validation folds (``>= 2``).
+        mean_dependent_noise: Fit the slope ``c`` of the log noise variance in the predicted
+            mean (else ``c = 0``, a constant noise level).
+    """
+
+    folds: int = 3
+    mean_dependent_noise: bool = True
+
+    def __post_init__(self) -> None:
+        check_int("folds", self.folds, minimum=2)
+        if not isinstance(self.mean_dependent_noise, bool):
+            raise TypeError(
+                f"mean_dependent_noise must be a bool, got {self.mean_dependent_noise!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -50,6 +91,11 @@ class EnsembleConfig:
         dtype: Compute dtype of the network (float32 or float64). Outputs come back in the
             input's float dtype; outcome-transform buffers stay float64.
         chunk_size: Pairs per scoring chunk (bounds memory when scoring millions of pairs).
+        bootstrap: Train each member on its own bootstrap resample of the training pairs
+            (per-member Poisson(1) weights on each pair's squared error, drawn from the
+            model's seed) instead of on the same data (bagging).
+        variance_calibration: None (the members' spread as it comes), or a
+            :class:`CrossValidatedVarianceScale` fitted at ``fit`` time.
     """
 
     ensemble_size: int = 5
@@ -61,6 +107,8 @@ class EnsembleConfig:
     grad_clip: float | None = None
     dtype: torch.dtype = torch.float32
     chunk_size: int = 8192
+    bootstrap: bool = False
+    variance_calibration: CrossValidatedVarianceScale | None = None
 
     def __post_init__(self) -> None:
         check_int("ensemble_size", self.ensemble_size, minimum=1)
@@ -78,6 +126,14 @@ class EnsembleConfig:
         if self.dtype not in DTYPES.values():
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
         check_int("chunk_size", self.chunk_size, minimum=1)
+        if not isinstance(self.bootstrap, bool):
+            raise TypeError(f"bootstrap must be a bool, got {self.bootstrap!r}")
+        vc = self.variance_calibration
+        if vc is not None and not isinstance(vc, CrossValidatedVarianceScale):
+            raise TypeError(
+                "variance_calibration must be None or a CrossValidatedVarianceScale, got "
+                f"{type(vc).__name__}"
+            )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -112,6 +168,16 @@ class EnsembleConfig:
             if key not in DTYPES:
                 raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {value!r}")
             return DTYPES[key]
+        if name == "variance_calibration" and isinstance(value, Mapping):
+            return CrossValidatedVarianceScale(**value)
+        if name == "variance_calibration" and isinstance(value, str) and value.startswith("cv"):
+            # CLI spelling: "cv" (3 folds) or "cvK"
+            folds = value[2:]
+            return CrossValidatedVarianceScale(int(folds) if folds else 3)
+        if name == "bootstrap" and isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(f"bootstrap must be true or false, got {value!r}")
+            return value.lower() in ("true", "1")
         return value
 
     def replace(self: C, **changes: Any) -> C:
@@ -132,6 +198,8 @@ class EnsembleConfig:
     def _plain_field(self, name: str, value: Any) -> Any:
         if isinstance(value, torch.dtype):
             return str(value).removeprefix("torch.")
+        if isinstance(value, CrossValidatedVarianceScale):
+            return dataclasses.asdict(value)
         return value
 
     @classmethod

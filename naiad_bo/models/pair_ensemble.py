@@ -191,6 +191,8 @@ class PairEnsembleModel(EnsembleModel):
         self.__dict__["_outcome_transform_spec"] = outcome_transform
         self._set_outcome_transform(self._new_outcome_transform())
         self.network_: nn.Module | None = None
+        self.variance_scale_ = 1.0
+        self.noise_slope_ = 0.0
         self._init_data = None
         if train_X is not None or train_Y is not None:
             if train_X is None or train_Y is None:
@@ -331,9 +333,16 @@ class PairEnsembleModel(EnsembleModel):
         net = self._make_network(data, generator)
         epochs = self.resolve_epochs(data.n)
         z = data.targets.to(self.compute_dtype)
+        pair_weights = None
+        if self.config.bootstrap:
+            rate = torch.ones(self.ensemble_size, data.n, dtype=torch.float64)
+            pair_weights = torch.poisson(rate, generator=generator).to(
+                device=z.device, dtype=z.dtype
+            )
         history = train_members(
             net, data.X[:, 0], data.X[:, 1], z,
             config=self.config, epochs=epochs, generator=generator,
+            pair_weights=pair_weights,
         )
         last = history[-1]
         if not torch.isfinite(last).all():
@@ -343,6 +352,13 @@ class PairEnsembleModel(EnsembleModel):
                 "set grad_clip"
             )
         self._set_fitted(data, net, epochs, history.double().cpu().numpy())
+        if self.config.variance_calibration is not None:
+            from naiad_bo.models.variance_calibration import cross_validated_variance
+
+            scale, noise, slope = cross_validated_variance(self, data)
+            self.variance_scale_ = scale
+            self.noise_variance_ = noise
+            self.noise_slope_ = slope
         return self
 
     def _prepare(self, train_X: Any, train_Y: Any, train_Yvar: Any) -> PairTrainingData:
@@ -395,9 +411,16 @@ class PairEnsembleModel(EnsembleModel):
         epochs: int,
         history: np.ndarray,
         noise_variance: float | None = None,
+        variance_scale: float = 1.0,
+        noise_slope: float = 0.0,
     ) -> None:
         """The one place that records a fitted state (used by fit and by load)."""
+        from naiad_bo.models.variance_calibration import noise_standardization
+
         net.eval()
+        self.variance_scale_ = float(variance_scale)
+        self.noise_slope_ = float(noise_slope)
+        self._noise_center, self._noise_scale = noise_standardization(data.Y)
         self.train_X_, self.train_Y_, self.train_Yvar_ = data.X, data.Y, data.Yvar
         self.epochs_ = int(epochs)
         self.train_loss_ = history
@@ -457,9 +480,13 @@ class PairEnsembleModel(EnsembleModel):
         The member values are un-transformed to outcome units by BoTorch's
         ``EnsembleModel.posterior`` (``model.outcome_transform``). With
         ``observation_noise=True`` the variance is the predictive variance of a new
-        measurement (epistemic member variance + ``noise_variance_``, see :meth:`fit`);
+        measurement (epistemic member variance + ``noise_variance_``, see :meth:`fit`;
+        times ``exp(noise_slope_ * (mean - mean(train_Y)) / std(train_Y))`` when a
+        ``variance_calibration`` fitted a mean-dependent noise);
         with a tensor (broadcastable to ``batch x q x 1``) that noise variance is added.
-        Default: the epistemic variance only.
+        Default: the epistemic variance only. With a fitted ``variance_calibration`` the
+        members are spread around their mean by ``sqrt(variance_scale_)`` (the epistemic
+        variance is scaled by ``variance_scale_``, the mean is unchanged).
 
         A ``ScalarizedPosteriorTransform`` (Ax passes weight -1 when minimising; see
         :func:`naiad_bo.direction.posterior_transform`) is applied to the member values.
@@ -478,6 +505,10 @@ class PairEnsembleModel(EnsembleModel):
         out_dtype = X.dtype if X.is_floating_point() else torch.float64
         base = super().posterior(X, output_indices=None)
         values = base.values.to(out_dtype)
+        if self.variance_scale_ != 1.0:
+            # spread the members around their (weighted) mean: variance x a, mean unchanged
+            mean = base.mean.to(out_dtype).unsqueeze(-3)
+            values = mean + (values - mean) * (self.variance_scale_**0.5)
         noise = None
         if isinstance(observation_noise, Tensor):
             noise = observation_noise.to(values)
@@ -493,6 +524,9 @@ class PairEnsembleModel(EnsembleModel):
                 values.shape[:-3] + values.shape[-2:], self.noise_variance_,
                 dtype=values.dtype, device=values.device,
             )
+            if self.noise_slope_ != 0.0:
+                z = (base.mean.to(values) - self._noise_center) / self._noise_scale
+                noise = noise * torch.exp((self.noise_slope_ * z).clamp(-50.0, 50.0))
         weights = None if self.ensemble_weights is None else self.ensemble_weights.to(values)
         posterior = MemberEnsemblePosterior(values, weights=weights, observation_noise=noise)
         if isinstance(posterior_transform, ScalarizedPosteriorTransform):

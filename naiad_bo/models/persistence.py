@@ -2,7 +2,8 @@
 
 A saved state holds the constructor arguments (class, seed, config, direction, member
 weights, single effects, outcome-transform kind) and, when fitted, the training data, the
-resolved epochs, the loss history, the noise level and the network weights. Loading builds
+resolved epochs, the loss history, the noise level, the variance scale and the network
+weights. Loading builds
 the model with the same constructor and replays the *same* two steps that :meth:`fit` uses
 (validate the data and fit the outcome transform, build the network from that data), then
 copies the weights in: nothing depends on setting attributes in a particular order.
@@ -63,6 +64,8 @@ def model_state(model: PairEnsembleModel) -> dict[str, Any]:
         "epochs": model.epochs_ if fitted else None,
         "train_loss": torch.from_numpy(model.train_loss_.copy()) if fitted else None,
         "noise_variance": model.noise_variance_ if fitted else None,
+        "variance_scale": model.variance_scale_ if fitted else None,
+        "noise_slope": model.noise_slope_ if fitted else None,
         "network": (
             {k: cpu(v) for k, v in model.network_.state_dict().items()} if fitted else None
         ),
@@ -100,7 +103,9 @@ def model_from_state(cls: type[PairEnsembleModel], state: Mapping[str, Any]) -> 
         net.load_state_dict(state["network"])
         net.to(dtype=model.compute_dtype)
         model._set_fitted(
-            data, net, state["epochs"], state["train_loss"].numpy(), state["noise_variance"]
+            data, net, state["epochs"], state["train_loss"].numpy(), state["noise_variance"],
+            variance_scale=state.get("variance_scale") or 1.0,
+            noise_slope=state.get("noise_slope") or 0.0,
         )
     return model
 

@@ -49,6 +49,7 @@ def train_members(
     config: EnsembleConfig,
     epochs: int,
     generator: torch.Generator,
+    pair_weights: Tensor | None = None,
 ) -> Tensor:
     r"""Train all members of ``net`` at once on targets ``z``.
 
@@ -60,6 +61,9 @@ def train_members(
             ``weight_decay``, ``grad_clip``).
         epochs: Passes over the data.
         generator: CPU generator for the mini-batch order.
+        pair_weights: Optional ``(s, n)`` non-negative weights of each pair's squared error
+            per member (bootstrap counts); member ``k``'s loss on a mini-batch ``B`` is then
+            :math:`\frac{1}{|B|}\sum_{i \in B} w_{ki} (f_k(a_i, b_i) - z_i)^2`.
 
     Returns:
         Per-epoch training MSE ``(epochs, s)`` on ``z``'s device (the caller checks it).
@@ -82,14 +86,16 @@ def train_members(
         epoch_loss = torch.zeros(s, dtype=z.dtype, device=z.device)
         for k in range(steps_per_epoch):
             if perm is None:
-                ab, bb, zb = a, b, z
+                ab, bb, zb, wb = a, b, z, pair_weights
             else:
                 idx = perm[k * bs : (k + 1) * bs]
                 ab, bb, zb = a[idx], b[idx], z[idx]
+                wb = None if pair_weights is None else pair_weights[:, idx]
             for group in opt.param_groups:
                 group["lr"] = config.lr * linear_warmup_decay(step, total, warm)
             pred = net(ab, bb)
-            per_member = (pred - zb).pow(2).mean(dim=-1)
+            sq = (pred - zb).pow(2)
+            per_member = (sq if wb is None else sq * wb).mean(dim=-1)
             opt.zero_grad(set_to_none=True)
             per_member.sum().backward()
             if config.grad_clip is not None:
