@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.screens, args.seeds, args.occurrences = ["norman2019"], [0], [4]
     out_dir = args.out or (QUICK if args.quick else RESULTS)
+    code = code_state()  # at the start: the code that produced these numbers
     t_start = time.perf_counter()
     records, curves = [], {}
     for screen_name in args.screens:
@@ -303,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0], "torch": torch.__version__,
         "platform": platform.platform(),
         "total_s": total_s,
-        "code": code_state(),
+        "code": code,
         "targets": "coverage90 in [0.85, 0.95] and nll < nll_homoscedastic (mean over seeds)",
         "target_checks": checks,
         "issue_measured_before": {
