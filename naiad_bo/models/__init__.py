@@ -2,7 +2,12 @@
 # ruff: noqa: F401  (a plain list of re-exports; append one import line per model)
 
 from naiad_bo.models.embedding_mlp import EmbeddingMLPConfig, EmbeddingMLPEnsemble
-from naiad_bo.models.embedding_schedule import HORLBECK, NORMAN_SIMPSON, EmbeddingSchedule
+from naiad_bo.models.embedding_schedule import (
+    HORLBECK,
+    NORMAN_SIMPSON,
+    EmbeddingSchedule,
+    LookupRule,
+)
 from naiad_bo.models.ensemble_config import CrossValidatedVarianceScale, EnsembleConfig
 from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior
 from naiad_bo.models.linear import AdditiveLinearModel

@@ -11,8 +11,29 @@ average occurrence 2N/M                2    4   10   20   30   40   60   80  100
 :data:`HORLBECK` embed dim             4   16   32   32   64   64   64  128  128
 ====================================  ===  ===  ===  ===  ===  ===  ===  ===  ====
 
-Lookup rule: the entry of the largest threshold not above ``2N/M`` (occurrences below the
-first threshold use the first entry).
+Reading of the table (the lookup rule). The paper keys the table by 2N/M "roughly" and also
+lists an approximate training-set size per row (Norman 100, 200, 500, 1000, 1500, 2000, 3000,
+4000, 5000+; Simpson and Horlbeck 500, 1000, 5000, 10000, 15000, ...; :data:`TABLE5_SIZES`).
+The two columns disagree: at the size column's own sizes 2N/M is just *below* each
+threshold on Norman (M = 112: 1.8, 3.6, 8.9, 17.9, ...) but up to 2.2x *above* it on Horlbeck
+(M = 448: 2.2, 4.5, 22, 45, ...), so the size column cannot be a rule for a new screen. Three
+readings were considered:
+
+* **floor** (:attr:`LookupRule.FLOOR`, the default of every registered table): the entry of
+  the largest threshold not above 2N/M (below the first threshold: the first entry). At the
+  size column's sizes it picks the *previous* row on Norman (Norman's campaign of 100 + 4 x
+  100 pairs gets embedding dims 2, 2, 4, 4, 4; the reference implementation ran 2, 4, 4, 8,
+  16, which is no reading of Table 5) and the row itself or a later one on Horlbeck;
+* **nearest** (:attr:`LookupRule.NEAREST`; :data:`NORMAN_SIMPSON_NEAREST`,
+  :data:`HORLBECK_NEAREST`): the threshold nearest to 2N/M on a log scale (the thresholds
+  are roughly geometric); at the size column's Norman sizes it returns each row's own dim;
+* **size column**: not provided (see above).
+
+The default stays **floor**: it is what the small-sample benchmark (Table 1) was measured
+with, and the step to a larger embedding is where accuracy drops (Norman N = 500 -> 560,
+2N/M 8.9 -> 10: RMSE 4.61 -> 4.87 x 1e-2, ``benchmarks/README.md``), which reading
+"nearest" would move to smaller N; a change needs campaign evidence on gene-subsampled
+screens of both bundled screens, which has not been run.
 
 Default rule (:func:`default_schedule`): screens with at most 200 genes (Norman, 112)
 use :data:`NORMAN_SIMPSON`, larger ones (Horlbeck, 448) use :data:`HORLBECK`. The paper
@@ -23,7 +44,18 @@ reproduce that, or fix ``embed_dim`` outright.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
+from enum import Enum
+
+
+class LookupRule(Enum):
+    """How an :class:`EmbeddingSchedule` maps 2N/M onto its rows (module docstring)."""
+
+    FLOOR = "floor"
+    """The row of the largest threshold not above 2N/M (first row below the first)."""
+    NEAREST = "nearest"
+    """The row whose threshold is nearest to 2N/M on a log scale (ties: the lower row)."""
 
 
 @dataclass(frozen=True)
@@ -32,13 +64,15 @@ class EmbeddingSchedule:
 
     Attributes:
         name: registry name.
-        occurrences: increasing thresholds of ``2N/M``.
-        dims: embedding dimension from each threshold on.
+        occurrences: increasing thresholds of ``2N/M`` (positive).
+        dims: embedding dimension of each row.
+        rule: How ``2N/M`` selects a row (:class:`LookupRule`, default floor).
     """
 
     name: str
     occurrences: tuple[float, ...]
     dims: tuple[int, ...]
+    rule: LookupRule = LookupRule.FLOOR
 
     def __post_init__(self) -> None:
         if len(self.occurrences) != len(self.dims) or not self.dims:
@@ -47,12 +81,24 @@ class EmbeddingSchedule:
             raise ValueError("occurrences must be strictly increasing")
         if any(int(d) != d or d < 1 for d in self.dims):
             raise ValueError("dims must be positive integers")
+        if not isinstance(self.rule, LookupRule):
+            raise TypeError(f"rule must be a LookupRule, got {self.rule!r}")
+        if self.rule is LookupRule.NEAREST and self.occurrences[0] <= 0:
+            raise ValueError("the nearest-row rule needs positive thresholds (log scale)")
+
+    def row(self, n_train: int, n_genes: int) -> int:
+        """Index of the table row used for ``n_train`` pairs over ``n_genes`` genes."""
+        occ = average_gene_occurrence(n_train, n_genes)
+        i = max(bisect.bisect_right(self.occurrences, occ) - 1, 0)
+        if self.rule is LookupRule.NEAREST and occ > 0 and i + 1 < len(self.occurrences):
+            lo, hi = self.occurrences[i], self.occurrences[i + 1]
+            if occ >= lo and math.log(hi / occ) < math.log(occ / lo):
+                i += 1
+        return i
 
     def embed_dim(self, n_train: int, n_genes: int) -> int:
         """Embedding dimension for ``n_train`` training pairs over ``n_genes`` genes."""
-        occ = average_gene_occurrence(n_train, n_genes)
-        i = bisect.bisect_right(self.occurrences, occ) - 1
-        return int(self.dims[max(i, 0)])
+        return int(self.dims[self.row(n_train, n_genes)])
 
 
 def average_gene_occurrence(n_train: int, n_genes: int) -> float:
@@ -74,7 +120,26 @@ NORMAN_SIMPSON = EmbeddingSchedule(
 HORLBECK = EmbeddingSchedule("horlbeck", _THRESHOLDS, (4, 16, 32, 32, 64, 64, 64, 128, 128))
 """Table 5, Horlbeck row."""
 
-SCHEDULES: dict[str, EmbeddingSchedule] = {s.name: s for s in (NORMAN_SIMPSON, HORLBECK)}
+NORMAN_SIMPSON_NEAREST = EmbeddingSchedule(
+    "norman_simpson_nearest", _THRESHOLDS, NORMAN_SIMPSON.dims, LookupRule.NEAREST
+)
+"""Table 5, Norman and Simpson rows, nearest-row reading."""
+
+HORLBECK_NEAREST = EmbeddingSchedule(
+    "horlbeck_nearest", _THRESHOLDS, HORLBECK.dims, LookupRule.NEAREST
+)
+"""Table 5, Horlbeck row, nearest-row reading."""
+
+#: Table 5's "approx. training dataset size" column per data set (one size per row).
+TABLE5_SIZES: dict[str, tuple[int, ...]] = {
+    "norman": (100, 200, 500, 1000, 1500, 2000, 3000, 4000, 5000),
+    "simpson": (500, 1000, 5000, 10000, 15000, 20000, 30000, 40000, 50000),
+    "horlbeck": (500, 1000, 5000, 10000, 15000, 20000, 30000, 40000, 50000),
+}
+
+SCHEDULES: dict[str, EmbeddingSchedule] = {
+    s.name: s for s in (NORMAN_SIMPSON, HORLBECK, NORMAN_SIMPSON_NEAREST, HORLBECK_NEAREST)
+}
 
 SMALL_SCREEN_MAX_GENES = 200
 """Screens with at most this many genes count as "small" (Norman-like) by default."""

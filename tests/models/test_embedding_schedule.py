@@ -67,3 +67,55 @@ def test_bad_schedules():
         EmbeddingSchedule("x", (1,), (0,))
     with pytest.raises(ValueError, match="n_genes"):
         average_gene_occurrence(10, 0)
+
+
+# ------------------------------------------------------------------ the table's own sizes
+
+
+def test_floor_reading_at_the_size_column():
+    """Floor at Table 5's own training sizes: previous row on Norman, same or later on Horlbeck."""
+    from naiad_bo.models.embedding_schedule import TABLE5_SIZES
+
+    # Norman, M = 112: 2N/M at the size column is just below every threshold
+    occ = [2 * n / 112 for n in TABLE5_SIZES["norman"]]
+    assert all(o < t for o, t in zip(occ, NORMAN_SIMPSON.occurrences, strict=True))
+    dims = [NORMAN_SIMPSON.embed_dim(n, 112) for n in TABLE5_SIZES["norman"]]
+    assert dims == [2, 2, 4, 16, 16, 32, 64, 64, 128]  # the row above's dim
+    # Norman's campaign 100 + 4 x 100 pairs: 2, 2, 4, 4, 4 (issue 11; reference ran 2,4,4,8,16)
+    assert [NORMAN_SIMPSON.embed_dim(n, 112) for n in (100, 200, 300, 400, 500)] == [
+        2, 2, 4, 4, 4
+    ]
+    # Horlbeck, M = 448: at or above each threshold (the columns disagree by up to 2.2x)
+    rows = [HORLBECK.row(n, 448) for n in TABLE5_SIZES["horlbeck"]]
+    assert rows == [0, 1, 3, 5, 6, 7, 8, 8, 8]  # 2N/M = 2.2, 4.5, 22, 45, 67, 89, 134, ...
+    assert [HORLBECK.embed_dim(n, 448) for n in TABLE5_SIZES["horlbeck"]] == [
+        4, 16, 32, 64, 64, 128, 128, 128, 128
+    ]
+
+
+def test_nearest_reading_at_the_size_column():
+    from naiad_bo.models import LookupRule
+    from naiad_bo.models.embedding_schedule import (
+        HORLBECK_NEAREST,
+        NORMAN_SIMPSON_NEAREST,
+        TABLE5_SIZES,
+    )
+
+    assert NORMAN_SIMPSON_NEAREST.rule is LookupRule.NEAREST
+    # at Norman's size column, the nearest row gives each row's own dim
+    dims = [NORMAN_SIMPSON_NEAREST.embed_dim(n, 112) for n in TABLE5_SIZES["norman"]]
+    assert dims == list(NORMAN_SIMPSON.dims)
+    assert [NORMAN_SIMPSON_NEAREST.embed_dim(n, 112) for n in (100, 200, 300, 400, 500)] == [
+        2, 4, 4, 16, 16
+    ]
+    # exact thresholds: both readings agree
+    for occ in NORMAN_SIMPSON.occurrences:
+        assert _dim_at(NORMAN_SIMPSON_NEAREST, occ) == _dim_at(NORMAN_SIMPSON, occ)
+    # log-scale midpoint between 4 and 10 is sqrt(40) = 6.32
+    assert _dim_at(HORLBECK_NEAREST, 6.2) == 16 and _dim_at(HORLBECK_NEAREST, 6.5) == 32
+    assert _dim_at(HORLBECK_NEAREST, 1.0) == 4 and _dim_at(HORLBECK_NEAREST, 1000) == 128
+    assert get_schedule("horlbeck_nearest", 448) is HORLBECK_NEAREST
+    with pytest.raises(TypeError, match="LookupRule"):
+        EmbeddingSchedule("x", (1,), (1,), "nearest")
+    with pytest.raises(ValueError, match="positive thresholds"):
+        EmbeddingSchedule("x", (0, 1), (1, 2), LookupRule.NEAREST)
