@@ -4,8 +4,8 @@ Pointwise acquisitions (batch value = sum of per-pair scores; best batch = exact
 :class:`MaxPredictedEffect` ("mpe"), :class:`RecoverUCB` ("ucb", the NAIAD paper's UCB row),
 :class:`EnsembleVariance` ("variance"), :class:`Uniform` ("uniform"), :class:`BALD` ("bald"),
 :class:`SoftBALD` ("softbald"), :class:`Margin` ("margin"), :class:`OptimisticEffect`
-("optimistic"), :class:`ProbabilityOfHit` ("hit"). Memberwise: :class:`ThompsonSampling`
-("thompson").
+("optimistic"), :class:`ProbabilityOfHit` ("hit"), :class:`BatchProbabilityOfOptimality`
+("qpo"). Memberwise: :class:`ThompsonSampling` ("thompson").
 
 Batch selection: :func:`select_batch` (one chunked pass, never a measured, pending or
 duplicate pair; optional per-gene cap), :func:`select_on_shortlist` (BoTorch's
@@ -25,6 +25,7 @@ from naiad_bo.acquisition.base import (
 )
 from naiad_bo.acquisition.effect import MaxPredictedEffect, OptimisticEffect
 from naiad_bo.acquisition.hit import ProbabilityOfHit, kth_strongest
+from naiad_bo.acquisition.optimality import BatchProbabilityOfOptimality
 from naiad_bo.acquisition.recover_ucb import RecoverUCB
 from naiad_bo.acquisition.registry import (
     ACQUISITIONS,
@@ -48,6 +49,7 @@ __all__ = [
     "ACQUISITIONS",
     "BALD",
     "AcquisitionModelError",
+    "BatchProbabilityOfOptimality",
     "BatchSelection",
     "BoTorchPointwise",
     "EnsembleVariance",

@@ -15,6 +15,7 @@ from torch import Tensor
 from naiad_bo.acquisition.base import PairAcquisitionFunction
 from naiad_bo.acquisition.effect import MaxPredictedEffect, OptimisticEffect
 from naiad_bo.acquisition.hit import ProbabilityOfHit
+from naiad_bo.acquisition.optimality import BatchProbabilityOfOptimality
 from naiad_bo.acquisition.recover_ucb import RecoverUCB
 from naiad_bo.acquisition.stochastic import SoftBALD, Uniform
 from naiad_bo.acquisition.thompson import ThompsonSampling
@@ -35,6 +36,7 @@ ACQUISITIONS: dict[str, type[PairAcquisitionFunction]] = {
     "thompson": ThompsonSampling,
     "optimistic": OptimisticEffect,
     "hit": ProbabilityOfHit,
+    "qpo": BatchProbabilityOfOptimality,
 }
 
 
