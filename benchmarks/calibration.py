@@ -11,19 +11,20 @@ scored with :func:`naiad_bo.calibration.calibration_metrics`: ``coverage50``, ``
 
 Variants (the NAIAD ensemble; the other surrogates at their defaults):
 
-* ``naiad epistemic`` (before): member spread only, what the issue measured
+* ``naiad`` (before, default model): member spread + the in-sample noise level; from the
+  same fit ``naiad epistemic`` (before): member spread only, what the issue measured
   (``posterior(X)`` without noise);
-* ``naiad`` (before, default model): member spread + the in-sample noise level;
 * ``naiad replicate-noise``: noise from the screen's replicate spread (``train_Yvar`` =
   ``sd^2 / n_obs``, pooled for unreplicated pairs; :func:`replicate_noise_variance`);
 * ``naiad bootstrap``: bagged members (``bootstrap=True``);
 * ``naiad 20 members``: ``ensemble_size=20``;
-* ``naiad cv3 constant-noise``: variance scale ``a`` and a constant noise level fitted by
-  3-fold CV inside the training data
-  (``variance_calibration=CrossValidatedVarianceScale(3, mean_dependent_noise=False)``);
-* ``naiad cv3``: the same with a noise level that depends on the predicted mean
-  (``CrossValidatedVarianceScale(3)``, the default spelling); ``recover cv3`` applies it to
-  RECOVER (``mlp cv3`` on request, ``--variants``).
+* ``naiad cv3``: variance scale ``a`` and a noise level that depends on the predicted mean,
+  fitted by 3-fold CV inside the training data
+  (``variance_calibration=CrossValidatedVarianceScale(3)``); from the same fold fits
+  ``naiad cv3 constant-noise``: ``a`` and a constant noise level (what
+  ``CrossValidatedVarianceScale(3, mean_dependent_noise=False)`` fits, recomputed from the
+  model's ``variance_calibration_data_``); ``recover cv3`` / ``mlp cv3`` apply it to the
+  other ensembles (on request, ``--variants``).
 
 Targets (issue 11): ``coverage90`` in [0.85, 0.95] and ``nll < nll_homoscedastic`` on the mean
 over seeds, at 2N/M = 4 and 20 on both screens.
@@ -61,11 +62,12 @@ from naiad_bo.calibration import (
     plot_reliability,
     undefined_calibration,
 )
-from naiad_bo.evaluation import UndefinedPredictiveError, predict_mean_std
+from naiad_bo.evaluation import UndefinedPredictiveError, predict_mean, predict_mean_std
 from naiad_bo.metrics import rmse
 from naiad_bo.models import CrossValidatedVarianceScale
 from naiad_bo.models.noise import replicate_noise_variance
 from naiad_bo.models.registry import get_model_class
+from naiad_bo.models.variance_calibration import fit_variance_scale
 from naiad_bo.splits import train_test_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -79,17 +81,10 @@ VARIANTS: dict[str, tuple[str, dict, str, str]] = {
     "linear": ("linear", {}, "model", "before"),
     "mlp": ("mlp", {}, "model", "before"),
     "recover": ("recover", {}, "model", "before"),
-    "naiad epistemic": ("naiad", {}, "none", "before"),
     "naiad": ("naiad", {}, "model", "before"),
     "naiad replicate-noise": ("naiad", {}, "replicates", "after"),
     "naiad bootstrap": ("naiad", {"bootstrap": True}, "model", "after"),
     "naiad 20 members": ("naiad", {"ensemble_size": 20}, "model", "after"),
-    "naiad cv3 constant-noise": (
-        "naiad",
-        {"variance_calibration": CrossValidatedVarianceScale(3, mean_dependent_noise=False)},
-        "model",
-        "after",
-    ),
     "naiad cv3": (
         "naiad", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model", "after"
     ),
@@ -125,59 +120,74 @@ def code_state() -> dict:
     }
 
 
-def run_one(screen, variant: str, n_train: int, seed: int, X, y, Yvar_all) -> tuple[dict, tuple]:
-    """Fit one variant on one split; the record and its (levels, observed) curve."""
+def _score(rec: dict, yt: np.ndarray, mean: np.ndarray, std: np.ndarray | None, note=None):
+    """Fill the calibration fields of ``rec``; returns the reliability curve (or None)."""
+    rec["rmse"] = rmse(yt, mean)
+    if std is None:
+        rec.update(undefined_calibration(note))
+        rec["mean_std"] = float("nan")
+        return None
+    rec.update(calibration_metrics(yt, mean, std))
+    rec["mean_std"] = float(np.mean(std))
+    rec["calibration_note"] = None
+    return calibration_curve(yt, mean, std)
+
+
+def run_one(screen, variant: str, n_train: int, seed: int, X, y, Yvar_all) -> list:
+    """Fit one variant on one split; ``[(record, curve), ...]`` (derived variants included).
+
+    ``naiad`` also yields ``naiad epistemic`` (same fit, no observation noise) and
+    ``naiad cv3`` also yields ``naiad cv3 constant-noise`` (same fold fits, ``c = 0``).
+    """
     model_name, options, noise, phase = VARIANTS[variant]
     split = train_test_split(screen.n_pairs, n_train, 0.3, 0.1, seed)
+    Xt, yt = X[split.test], y[split.test]
+    base = {
+        "screen": screen.name, "model": model_name, "seed": seed, "n_train": n_train,
+        "occurrence": 2.0 * n_train / screen.n_genes, "n_test": int(len(yt)),
+    }
     if noise == "replicates" and Yvar_all is None:
-        rec = {
-            "screen": screen.name, "variant": variant, "model": model_name, "phase": phase,
-            "seed": seed, "n_train": n_train, "occurrence": 2.0 * n_train / screen.n_genes,
-            "n_test": int(split.test.size), "fit_s": float("nan"), "rmse": float("nan"),
-            "epistemic_std": float("nan"), "mean_std": float("nan"),
-            "noise_variance": float("nan"), "variance_scale": float("nan"),
-            **undefined_calibration(f"{screen.name} has no replicated pairs (n_obs == 1)"),
-        }
-        return rec, None
+        rec = {**base, "variant": variant, "phase": phase, "fit_s": float("nan"),
+               "epistemic_std": float("nan"), "noise_variance": float("nan"),
+               "variance_scale": float("nan")}
+        rec["rmse"] = float("nan")
+        rec.update(undefined_calibration(f"{screen.name} has no replicated pairs (n_obs == 1)"))
+        rec["mean_std"] = float("nan")
+        return [(rec, None)]
     cls = get_model_class(model_name)
     model = cls(screen.single_effects, seed=seed, **options)
+    Ytr = torch.from_numpy(y[split.train]).unsqueeze(-1)
     t0 = time.perf_counter()
     if noise == "replicates":
-        model.fit(X[split.train], torch.from_numpy(y[split.train]).unsqueeze(-1),
-                  Yvar_all[split.train])
+        model.fit(X[split.train], Ytr, Yvar_all[split.train])
     else:
-        model.fit(X[split.train], torch.from_numpy(y[split.train]).unsqueeze(-1))
+        model.fit(X[split.train], Ytr)
     fit_s = time.perf_counter() - t0
-    Xt, yt = X[split.test], y[split.test]
-    rec = {
-        "screen": screen.name, "variant": variant, "model": model_name, "phase": phase,
-        "seed": seed, "n_train": n_train, "occurrence": 2.0 * n_train / screen.n_genes,
-        "n_test": int(len(yt)), "fit_s": fit_s,
-    }
-    curve = None
+    rec = {**base, "variant": variant, "phase": phase, "fit_s": fit_s,
+           "noise_variance": float(getattr(model, "noise_variance_", float("nan"))),
+           "variance_scale": float(getattr(model, "variance_scale_", float("nan")))}
+    out = []
     try:
         mean_e, std_e = predict_mean_std(model, Xt, observation_noise=False)
         rec["epistemic_std"] = float(np.mean(std_e))
-    except UndefinedPredictiveError:
-        mean_e = None
-        rec["epistemic_std"] = float("nan")
-    try:
-        mean, std = predict_mean_std(model, Xt, observation_noise=noise != "none")
-        rec.update(calibration_metrics(yt, mean, std))
-        rec["mean_std"] = float(np.mean(std))
-        rec["calibration_note"] = None
-        curve = calibration_curve(yt, mean, std)
     except UndefinedPredictiveError as err:
-        from naiad_bo.evaluation import predict_mean
-
-        mean = predict_mean(model, Xt)
-        rec.update(undefined_calibration(str(err)))
-        rec["mean_std"] = float("nan")
-    rec["rmse"] = rmse(yt, mean)
-    rec["noise_variance"] = float(getattr(model, "noise_variance_", float("nan")))
-    rec["variance_scale"] = float(getattr(model, "variance_scale_", float("nan")))
-    del mean_e
-    return rec, curve
+        rec["epistemic_std"] = float("nan")
+        curve = _score(rec, yt, predict_mean(model, Xt), None, str(err))
+        return [(rec, curve)]
+    mean, std = predict_mean_std(model, Xt, observation_noise=noise != "none")
+    out.append((rec, _score(rec, yt, mean, std)))
+    if variant == "naiad":
+        epi = {**rec, "variant": "naiad epistemic", "noise_variance": 0.0}
+        out.append((epi, _score(epi, yt, mean_e, std_e)))
+    if variant == "naiad cv3":
+        d = model.variance_calibration_data_
+        a, s2, _ = fit_variance_scale(d["residual"], d["member_variance"], None, None)
+        # member variance of the uncalibrated spread: the model's is scaled by variance_scale_
+        v_raw = std_e**2 / model.variance_scale_
+        const = {**rec, "variant": "naiad cv3 constant-noise", "noise_variance": s2,
+                 "variance_scale": a, "epistemic_std": float(np.mean(np.sqrt(a * v_raw)))}
+        out.append((const, _score(const, yt, mean_e, np.sqrt(a * v_raw + s2))))
+    return out
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screens", nargs="+", default=["norman2019", "horlbeck2018_k562"])
     parser.add_argument(
         "--variants", nargs="+", choices=list(VARIANTS),
-        default=[v for v in VARIANTS if v != "mlp cv3"],
+        default=[v for v in VARIANTS if v not in ("mlp cv3", "recover cv3")],
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--occurrences", type=float, nargs="+", default=list(OCCURRENCES))
@@ -269,10 +279,11 @@ def main(argv: list[str] | None = None) -> int:
             for variant in args.variants:
                 t0 = time.perf_counter()
                 for seed in args.seeds:
-                    rec, curve = run_one(screen, variant, n_train, seed, X, y, Yvar)
-                    records.append(rec)
-                    if curve is not None:
-                        curves.setdefault((screen_name, n_train, variant), []).append(curve)
+                    for rec, curve in run_one(screen, variant, n_train, seed, X, y, Yvar):
+                        records.append(rec)
+                        if curve is not None:
+                            key = (screen_name, n_train, rec["variant"])
+                            curves.setdefault(key, []).append(curve)
                 g = [r for r in records if r["variant"] == variant and r["n_train"] == n_train
                      and r["screen"] == screen_name]
                 print(
@@ -314,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     (out_dir / "calibration.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-    plot(curves, out_dir / "calibration.png", args.variants)
+    shown = [v for v in ("linear", "recover", "naiad epistemic", "naiad", "naiad bootstrap",
+                         "naiad 20 members", "naiad cv3 constant-noise", "naiad cv3")
+             if any(k[2] == v for k in curves)]
+    plot(curves, out_dir / "calibration.png", shown)
     print(f"torch threads {torch.get_num_threads()}, total {total_s:.0f} s; wrote {out_dir}")
     for c in checks:
         print(

@@ -96,7 +96,9 @@ def cross_validated_variance(
     """Fold ensembles of ``model``'s class and config on ``data``; returns ``(a, sigma2, c)``.
 
     ``c`` is the slope of the log noise in the standardised predicted mean
-    ``(mu - mean(Y)) / std(Y)`` (0 without ``mean_dependent_noise``).
+    ``(mu - mean(Y)) / std(Y)`` (0 without ``mean_dependent_noise``). The held-out data are
+    kept on the model as ``variance_calibration_data_`` (dict of ``(n,)`` arrays
+    ``residual``, ``member_variance``, ``z``) for diagnostics; they are not saved.
 
     Folds are a random partition drawn from ``model.seed``; fold ``k``'s ensemble uses seed
     ``model.seed + FOLD_SEED_OFFSET + k`` and the model's config without the calibration.
@@ -141,10 +143,12 @@ def cross_validated_variance(
         residuals[idx] = (data.Y[held].reshape(-1) - mu).cpu().numpy()
         member_var[idx] = post.variance.reshape(-1).cpu().numpy()
     noise = None if data.Yvar is None else float(data.Yvar.mean())
-    z = None
-    if spec.mean_dependent_noise:
-        center, scale = noise_standardization(data.Y)
-        z = (fold_mean - center) / scale
+    center, scale = noise_standardization(data.Y)
+    z_all = (fold_mean - center) / scale
+    model.variance_calibration_data_ = {
+        "residual": residuals, "member_variance": member_var, "z": z_all
+    }
+    z = z_all if spec.mean_dependent_noise else None
     return fit_variance_scale(residuals, member_var, noise, z)
 
 
