@@ -12,9 +12,10 @@ cross-validated variance scale) is refitted. Norman: 100 + 4 x 100; Horlbeck K56
 (:func:`naiad_bo.metrics.measured_recall`).
 
 Acquisitions: ``mpe`` (:class:`MaxPredictedEffect`), ``ucb`` (:class:`RecoverUCB`, the paper's
-UCB row), ``hit`` (:class:`ProbabilityOfHit`, threshold = the 200th strongest measured value
-or the weakest measured if fewer), ``qpo`` (:class:`BatchProbabilityOfOptimality`, Gaussian
-marginals over the unmeasured non-test pairs). ``--cv`` fits the surrogate with
+UCB row), ``hit`` (:class:`ProbabilityOfHit`, threshold = the estimated top-200 cut-off: the 200th
+strongest of measured values and predicted means of the unmeasured candidates), ``qpo``
+(:class:`BatchProbabilityOfOptimality`, Gaussian marginals over the unmeasured non-test
+pairs). ``--cv`` fits the surrogate with
 ``variance_calibration=CrossValidatedVarianceScale(3)`` (the mean, so MPE, is unchanged).
 ``--gene-frac F`` runs on a random ``F`` gene subset of the screen (seeded by the campaign seed),
 to test on screens whose hub genes and top pairs differ from the visible ones.
@@ -48,7 +49,6 @@ from naiad_bo.acquisition import (
     MaxPredictedEffect,
     ProbabilityOfHit,
     RecoverUCB,
-    kth_strongest,
 )
 from naiad_bo.evaluation import predict_mean
 from naiad_bo.metrics import measured_recall, top_k_discovered
@@ -92,7 +92,7 @@ def build(name: str, model, X_meas, Y_meas, X_cand, single_effects):
     if name == "ucb":
         return RecoverUCB.from_training_data(model, X_meas, Y_meas, single_effects)
     if name == "hit":
-        return ProbabilityOfHit(model, kth_strongest(Y_meas, K))
+        return ProbabilityOfHit.from_training_data(model, X_meas, Y_meas, k=K, candidates=X_cand)
     if name == "qpo":
         return BatchProbabilityOfOptimality(model, X_cand, grid_size=256)
     raise ValueError(f"unknown acquisition {name!r}")

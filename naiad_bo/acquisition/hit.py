@@ -33,6 +33,7 @@ from botorch.models.model import Model
 from torch import Tensor
 
 from naiad_bo.acquisition.base import PointwiseAcquisition, as_index_pairs
+from naiad_bo.acquisition.effect import MaxPredictedEffect
 from naiad_bo.direction import Direction, resolve_direction
 
 __all__ = ["ProbabilityOfHit", "kth_strongest"]
@@ -104,8 +105,16 @@ class ProbabilityOfHit(PointwiseAcquisition):
         k: int = 200,
         threshold: float | None = None,
         members: bool = False,
+        candidates: Tensor | None = None,
     ) -> ProbabilityOfHit:
-        """Threshold = the ``k``-th strongest measured value (``train_Y``) unless given.
+        """Threshold from the round's data unless given.
+
+        Without ``candidates``: the ``k``-th strongest measured value (``train_Y``; the
+        weakest when fewer than ``k`` are measured, an easy bar early in a campaign). With
+        ``candidates`` (``n x 2`` unmeasured pairs): the ``k``-th strongest of the measured
+        values and the posterior means at the candidates together, i.e. the current
+        estimate of the top-``k`` cut-off (the set the "top-k discovered" metric ranks), so
+        the score is the probability that a pair enters the estimated top-``k``.
 
         Raises:
             ValueError: neither ``threshold`` nor ``train_Y``.
@@ -117,7 +126,14 @@ class ProbabilityOfHit(PointwiseAcquisition):
                     "ProbabilityOfHit needs threshold= or the measured values (train_Y) "
                     "to take the k-th strongest as threshold"
                 )
-            threshold = kth_strongest(train_Y, int(k), d)
+            values = torch.as_tensor(train_Y, dtype=torch.float64).reshape(-1)
+            if candidates is not None:
+                with torch.no_grad():
+                    mean = MaxPredictedEffect(model, direction=d)._mean(
+                        as_index_pairs(candidates).to(torch.float64)
+                    )
+                values = torch.cat([values, mean.to(torch.float64).reshape(-1)])
+            threshold = kth_strongest(values, int(k), d)
         return cls(model, threshold, direction=d, members=members)
 
     def score(self, X: Tensor) -> Tensor:

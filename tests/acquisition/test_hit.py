@@ -82,3 +82,11 @@ def test_threshold_from_training_data_and_registry(fitted, norman):
     torch.testing.assert_close(
         torch.sort(torch.as_tensor(chosen).double()).values, torch.sort(best.double()).values
     )
+
+
+def test_threshold_from_candidates_is_the_estimated_top_k_cutoff(fitted):
+    Xtr, Ytr, Xte, lin, _ = fitted
+    acq = ProbabilityOfHit.from_training_data(lin, Xtr, Ytr, k=50, candidates=Xte)
+    mean = lin.posterior(Xte.double().unsqueeze(-2)).mean.reshape(-1).detach()
+    combined = torch.cat([Ytr.reshape(-1).double(), mean.double()])
+    assert acq.threshold == pytest.approx(float(torch.sort(combined).values[49]))
