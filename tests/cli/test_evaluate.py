@@ -64,3 +64,23 @@ def test_cli_bad_input(extra, message, capsys):
 def test_cli_unknown_screen(capsys):
     code = main(["evaluate", "--screen", "nope.csv", "--model", "linear", "--train-pairs", "5"])
     assert code == 2 and "neither a bundled screen" in capsys.readouterr().err
+
+
+def test_cli_json_reports_calibration_per_seed(tmp_path):
+    """``evaluate --json`` carries the calibration fields; a deterministic model gets NaN + why."""
+    for model, finite in (("linear", True), ("sum", False)):
+        out = tmp_path / f"{model}.json"
+        code = main(
+            ["evaluate", "--screen", "norman2019", "--model", model, "--train-pairs", "224",
+             "--seeds", "0", "1", "--json", str(out), "--no-progress"]
+        )
+        assert code == 0
+        records = json.loads(out.read_text())
+        for r in records:
+            for key in ("coverage50", "coverage90", "nll", "nll_homoscedastic",
+                        "calibration_spearman"):
+                assert np.isfinite(r[key]) is finite, (model, key)
+            if finite:
+                assert 0.8 < r["coverage90"] <= 1.0 and r["calibration_note"] is None
+            else:
+                assert "deterministic" in r["calibration_note"]
