@@ -79,7 +79,7 @@ def test_cli_json_reports_calibration_per_seed(tmp_path):
         for r in records:
             for key in ("coverage50", "coverage90", "nll", "nll_homoscedastic",
                         "calibration_spearman"):
-                assert np.isfinite(r[key]) is finite, (model, key)
+                assert bool(np.isfinite(r[key])) is finite, (model, key)
             if finite:
                 assert 0.8 < r["coverage90"] <= 1.0 and r["calibration_note"] is None
             else:
