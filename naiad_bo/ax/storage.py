@@ -54,6 +54,28 @@ EXPORT_FORMAT = "naiad_bo.ax.export"
 _CURRENT_URL: str | None = None
 
 
+def _register_postgres_text() -> None:
+    """Ax declares MySQL-sized ``TEXT(2**32 - 1)`` and ``VARCHAR(2**32 - 1)`` columns;
+    PostgreSQL rejects a length on ``TEXT`` ("type modifier is not allowed") and caps
+    ``VARCHAR`` at 10,485,760, so its DDL renders both as plain ``TEXT`` (unbounded there).
+    Shorter ``VARCHAR``\ s and other dialects are unchanged."""
+    from sqlalchemy.ext.compiler import compiles
+    from sqlalchemy.types import String, Text
+
+    @compiles(Text, "postgresql")
+    def _text(element, compiler, **kw):
+        return "TEXT"
+
+    @compiles(String, "postgresql")
+    def _string(element, compiler, **kw):
+        if element.length is not None and element.length > 10_485_760:
+            return "TEXT"
+        return compiler.visit_VARCHAR(element, **kw)
+
+
+_register_postgres_text()
+
+
 class StoreError(RuntimeError):
     """A store cannot be opened, written or read (the message names the URL)."""
 
