@@ -1,8 +1,8 @@
 """Held-out accuracy of surrogates on a screen (NAIAD paper Table 1 protocol).
 
 :func:`evaluate_model` trains a surrogate on ``N`` uniformly drawn pairs per seed and scores a
-fixed test split (30% by default, 10% validation); :func:`predict_mean` is the chunked
-posterior-mean helper shared with the campaign simulator.
+fixed test split (30% by default, 10% validation). :func:`~naiad_bo.prediction.predict_mean`
+(re-exported here) is the package's one chunked posterior-mean helper.
 """
 
 from __future__ import annotations
@@ -10,39 +10,16 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from botorch.models.ensemble import EnsembleModel
 
 from naiad_bo.metrics import pearson, rmse
+from naiad_bo.prediction import PREDICT_CHUNK, predict_mean
 from naiad_bo.splits import pool_size, train_test_split
 
 __all__ = ["PREDICT_CHUNK", "evaluate_model", "predict_mean", "summarize"]
-
-#: Pairs scored per posterior call when predicting on a test split.
-PREDICT_CHUNK = 16_384
-
-
-def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Posterior mean of ``model`` at ``n x 2`` pairs, in chunks; float64 ``(n,)``.
-
-    Ensembles get ``chunk x 2`` per call (one joint evaluation, members carry no
-    cross-point covariance); other models get ``chunk x 1 x 2`` (marginals only, so a GP
-    never builds a ``chunk x chunk`` covariance).
-    """
-    out = np.empty(X.shape[0], dtype=np.float64)
-    joint = isinstance(model, EnsembleModel)
-    with torch.no_grad():
-        for start in range(0, X.shape[0], chunk_size):
-            xb = X[start : start + chunk_size]
-            post = model.posterior(xb if joint else xb.unsqueeze(-2))
-            out[start : start + xb.shape[0]] = (
-                post.mean.reshape(-1).detach().to(torch.float64).cpu().numpy()
-            )
-    return out
 
 
 def evaluate_model(

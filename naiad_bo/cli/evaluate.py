@@ -9,7 +9,6 @@ Figure 3. :func:`evaluate_model` is the library entry point (the benchmark scrip
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 from pathlib import Path
 
@@ -20,17 +19,9 @@ from naiad_bo.evaluation import evaluate_model, summarize
 
 
 def _parse_model_args(items: list[str] | None) -> dict:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key.isidentifier():
-            raise ValueError(f"--model-arg expects KEY=VALUE, got {item!r}")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
+    from naiad_bo.specs import parse_options
+
+    return parse_options(items or [], "--model-arg")
 
 
 def add_parser(subparsers) -> None:

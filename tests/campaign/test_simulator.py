@@ -7,7 +7,6 @@ import pytest
 
 from naiad_bo.acquisition import UnknownAcquisitionError
 from naiad_bo.campaign import (
-    AcquisitionSpec,
     CampaignError,
     CampaignSimulator,
     IncompatibleSurrogateError,
@@ -18,6 +17,7 @@ from naiad_bo.campaign import (
 from naiad_bo.campaign.result import RECORD_FIELDS
 from naiad_bo.models.single_sum import SingleEffectSumModel
 from naiad_bo.space import CandidateSet, PairSpace
+from naiad_bo.specs import SpecError
 
 TIMING = ("fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_cpu_s", "select_cpu_s",
           "round_cpu_s")
@@ -206,7 +206,7 @@ def test_unknown_names_and_options(toy):
     sim = CampaignSimulator(toy, "linear", initial=20, batch=10, rounds=1, top_k=20)
     with pytest.raises(UnknownAcquisitionError, match="unknown acquisition 'best'"):
         sim.run("best")
-    with pytest.raises(CampaignError, match="kapa"):
+    with pytest.raises(SpecError, match="kapa"):
         sim.run("ucb:kapa=2")
     with pytest.raises(CampaignError, match="given twice"):
         sim.run_many(["mpe"], seeds=[1, 1])
@@ -248,17 +248,6 @@ def test_factory_surrogate_incompatibility_is_reported_at_selection(toy):
     assert labelled.run("mpe").to_frame()["surrogate"].unique().tolist() == ["y_a+y_b"]
     with pytest.raises(IncompatibleSurrogateError, match="variance"):
         sim.run("variance")
-
-
-def test_acquisition_spec_parsing():
-    spec = AcquisitionSpec.parse("mpe:max_per_gene=8")
-    assert spec.acquisition == "mpe" and spec.select_options == {"max_per_gene": 8}
-    assert spec.options == {} and spec.name == "mpe:max_per_gene=8"
-    spec = AcquisitionSpec.parse("ucb:kappa=2.5")
-    assert spec.options == {"kappa": 2.5} and spec.name == "ucb:kappa=2.5"
-    assert AcquisitionSpec.parse("  Uniform ").name == "uniform"
-    with pytest.raises(CampaignError, match="key=value"):
-        AcquisitionSpec.parse("mpe:8")
 
 
 def test_hub_capped_selection_respects_the_cap(norman):
