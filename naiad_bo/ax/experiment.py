@@ -73,6 +73,10 @@ FORMAT_VERSION = 1
 METRIC_NAME = "phenotype"
 #: Run-metadata key telling batch trials from data trials.
 TRIAL_KIND = "naiad_bo"
+#: Run-metadata key with the attached values at full precision (Ax's SQL storage keeps data
+#: through ``DataFrame.to_json``, i.e. 10 decimal places; campaigns must refit on exactly the
+#: values the lab gave to propose the same pairs after a restart).
+EXACT_KEY = "naiad_bo_scores"
 BATCH, PILOT, EXTRA = "batch", "pilot", "extra"
 
 
@@ -236,6 +240,7 @@ def experiment_state(experiment: Experiment) -> ExperimentState:
     for index in sorted(experiment.trials):
         trial = experiment.trials[index]
         kind = trial_kind(trial)
+        exact = (trial.run_metadata or {}).get(EXACT_KEY, {})
         if kind == BATCH:
             n_asked += 1
         arms = trial.arms
@@ -244,7 +249,10 @@ def experiment_state(experiment: Experiment) -> ExperimentState:
             a, b = _pair_of(arm)
             key = (index, arm.name)
             if key in values:
-                rows.append((index, a, b, values[key]))
+                y = values[key]
+                if arm.name in exact and abs(float(exact[arm.name]) - y) <= 1e-8 * max(1, abs(y)):
+                    y = float(exact[arm.name])
+                rows.append((index, a, b, y))
             elif kind == BATCH and trial.status in (TrialStatus.CANDIDATE, TrialStatus.STAGED,
                                                     TrialStatus.RUNNING):
                 pending.append((a, b))
@@ -324,6 +332,7 @@ def attach_rows(
     for index, rows in touched.items():
         trial = experiment.trials[index]
         experiment.attach_data(Data(df=pd.DataFrame(rows)))
+        _record_exact(trial, rows)
         trials.append(trial)
     for group in extra:
         trial = experiment.new_batch_trial()
@@ -332,6 +341,7 @@ def attach_rows(
         trial.mark_running(no_runner_required=True)
         rows = [_row(trial.index, arm.name, y) for arm, (_, y) in zip(trial.arms, group)]
         experiment.attach_data(Data(df=pd.DataFrame(rows)))
+        _record_exact(trial, rows)
         trial.mark_completed()
         trials.append(trial)
     complete_finished_trials(experiment)
@@ -350,6 +360,12 @@ def complete_finished_trials(experiment: Experiment) -> list[int]:
             trial.mark_completed()
             done.append(index)
     return done
+
+
+def _record_exact(trial: Any, rows: list[dict]) -> None:
+    exact = dict((trial.run_metadata or {}).get(EXACT_KEY, {}))
+    exact.update({r["arm_name"]: repr(float(r["mean"])) for r in rows})
+    trial.update_run_metadata({EXACT_KEY: exact})
 
 
 def _row(trial_index: int, arm_name: str, y: float) -> dict:

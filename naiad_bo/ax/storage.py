@@ -32,6 +32,7 @@ from ax.core.experiment import Experiment
 from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.storage.registry_bundle import RegistryBundle
 
+from naiad_bo.ax.checkpoints import checkpoint
 from naiad_bo.ax.experiment import FORMAT_VERSION, experiment_settings
 from naiad_bo.ax.generation import PairGenerationNode, node_to_dict
 
@@ -180,8 +181,13 @@ class Store:
             ) from None
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run Ax saves inside one database transaction (all or nothing)."""
+    def transaction(self, label: str = "write") -> Iterator[None]:
+        """Run Ax saves inside one database transaction (all or nothing).
+
+        Args:
+            label: Name of the test pause point ``commit:LABEL`` just before COMMIT
+                (:mod:`naiad_bo.ax.checkpoints`).
+        """
         from ax.storage.sqa_store import db, save
 
         self._activate()
@@ -196,6 +202,8 @@ class Store:
         save.session_scope = shared_scope
         try:
             yield
+            session.flush()
+            checkpoint(f"commit:{label}")
             session.commit()
         except BaseException:
             session.rollback()
@@ -271,6 +279,7 @@ class Store:
         experiment: Experiment,
         generation_strategy: GenerationStrategy | None = None,
         trials: list | None = None,
+        label: str = "write",
     ) -> None:
         """Save in one transaction: the experiment (the first time), the generation strategy
         (with its generator runs), then the given new or changed trials and their data.
@@ -285,7 +294,7 @@ class Store:
         )
 
         try:
-            with self.transaction():
+            with self.transaction(label):
                 if experiment.db_id is None:
                     _save_experiment(experiment, encoder=self.encoder, decoder=self.decoder)
                 if generation_strategy is not None:
