@@ -18,16 +18,31 @@ from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 from naiad_bo.evaluation import evaluate_model, summarize
 
 
-def _parse_model_args(items: list[str] | None) -> dict:
-    from naiad_bo.specs import parse_options
+def _surrogate_spec(args: argparse.Namespace):
+    """``--surrogate SPEC`` (or the deprecated ``--model NAME --model-arg KEY=VALUE``)."""
+    import warnings
 
-    return parse_options(items or [], "--model-arg")
+    from naiad_bo.specs import SurrogateSpec, parse_options
+
+    if args.model is not None:
+        warnings.warn("--model is deprecated; use --surrogate NAME[:KEY=VALUE,...]",
+                      FutureWarning, stacklevel=2)
+        if args.surrogate is not None:
+            raise ValueError("give --surrogate or the deprecated --model, not both")
+    if args.model_arg:
+        warnings.warn("--model-arg is deprecated; use --surrogate NAME:KEY=VALUE,...",
+                      FutureWarning, stacklevel=2)
+    text = args.surrogate if args.surrogate is not None else args.model
+    if text is None:
+        raise ValueError("--surrogate is required (e.g. --surrogate naiad:epochs=100)")
+    extra = parse_options(args.model_arg or [], "--model-arg")
+    return SurrogateSpec.parse(text, extra)
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, parents=()) -> None:
     """Register ``evaluate``."""
     p = subparsers.add_parser(
-        "evaluate",
+        "evaluate", parents=list(parents),
         help="test RMSE / Pearson of a surrogate trained on N uniformly chosen pairs",
         description=(
             "Train a surrogate on N uniformly chosen pairs of a measured screen and report "
@@ -36,8 +51,11 @@ def add_parser(subparsers) -> None:
     )
     add_screen_arguments(p)
     p.add_argument(
-        "--model", required=True, help="surrogate: naiad, linear, sum, mlp or recover"
+        "--surrogate", default=None, metavar="SPEC",
+        help="surrogate spec NAME[:KEY=VALUE,...]: naiad, linear, sum, mlp or recover "
+        "(e.g. naiad:ensemble_size=3)",
     )
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)  # deprecated alias
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument(
         "--train-pairs", type=int, nargs="+", metavar="N", help="training-set size(s) N"
@@ -54,23 +72,17 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)"
     )
-    p.add_argument(
-        "--model-arg",
-        action="append",
-        metavar="KEY=VALUE",
-        help="model hyper-parameter, repeatable (e.g. --model-arg ensemble_size=3)",
-    )
+    p.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
+                   help=argparse.SUPPRESS)  # deprecated: options of --surrogate
     p.add_argument("--json", type=Path, metavar="OUT", help="write the per-seed records here")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", dest="no_progress",
+                   help=argparse.SUPPRESS)  # deprecated alias of --quiet
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print a per-seed table and a summary, optionally write JSON."""
-    from naiad_bo.models.registry import get_model_class
-
-    get_model_class(args.model)  # fail on a bad name before loading data
-    model_kwargs = _parse_model_args(args.model_arg)
+    spec = _surrogate_spec(args)  # fail on a bad spec before loading data
     screen = screen_from_args(args)
     if args.occurrence is not None:
         if any(k <= 0 for k in args.occurrence):
@@ -82,13 +94,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--train-pairs must be positive, got {sizes}")
     records = evaluate_model(
         screen,
-        args.model.strip().lower(),
+        spec.surrogate,
         sizes,
         args.seeds,
         test_frac=args.test_frac,
         val_frac=args.val_frac,
-        model_kwargs=model_kwargs,
-        progress=not args.no_progress,
+        model_kwargs=dict(spec.options),
+        progress=not (args.quiet or args.no_progress),
     )
     df = pd.DataFrame.from_records(records)
     cols = ["model", "n_train", "occurrence", "seed", "rmse", "pearson", "fit_s"]

@@ -21,10 +21,10 @@ from pathlib import Path
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, parents=()) -> None:
     """Register ``simulate``."""
     p = subparsers.add_parser(
-        "simulate",
+        "simulate", parents=list(parents),
         help="simulate AI + lab campaigns on a measured screen (discovery per round)",
         description=__doc__.split("\n\n")[1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -55,7 +55,6 @@ def add_parser(subparsers) -> None:
                    "candidates nor part of the true top-k (default: kept, as in the paper)")
     p.add_argument("--json", metavar="OUT.json", help="write every (seed, round) record")
     p.add_argument("--plot", metavar="OUT.png", help="discovery curves, mean +- s.e.")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -120,8 +119,28 @@ def run(args: argparse.Namespace) -> int:
         for _, g in gains.iterrows():
             print(f"  {g['acquisition']:<22}{_fmt(g['gain_mean'], g['gain_se'], 2)}")
     if args.json:
-        results.to_json(args.json)
-        print(f"\nrecords saved to {args.json}")
+        from naiad_bo import __version__
+        from naiad_bo.cli.jsonout import write_json
+
+        acquired = []
+        for res in results:
+            pairs = res.acquired_pairs(screen)
+            pairs.insert(0, "seed", res.config.get("seed"))
+            pairs.insert(0, "acquisition", res.config.get("acquisition"))
+            acquired.extend(pairs.to_dict(orient="records"))
+        settings = {
+            "command": "simulate", "naiad_bo_version": __version__,
+            "screen": args.screen, "surrogate": args.surrogate,
+            "surrogate_options": list(args.surrogate_option),
+            "acquisition": list(args.acquisition), "initial": args.initial,
+            "batch": args.batch, "rounds": args.rounds, "seeds": list(args.seeds),
+            "protocol": args.protocol, "test_frac": args.test_frac, "top_k": args.top_k,
+            "self_pairs": not args.no_self_pairs, "direction": screen.direction.value,
+            "threads": args.threads,
+        }
+        write_json(args.json, {"settings": settings, "config": cfg,
+                               "records": results.to_records(), "acquired": acquired})
+        print(f"\nsettings, records and {len(acquired):,} acquired pairs saved to {args.json}")
     if args.plot:
         path = results.plot(args.plot, title=f"{cfg['screen']}: {sim.surrogate_name} surrogate, "
                             f"{sim.initial} + {sim.rounds} x {sim.batch} pairs")

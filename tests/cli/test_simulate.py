@@ -26,8 +26,16 @@ def test_simulate_writes_records_and_plot(tmp_path, capsys):
                "mpe", "uniform", "--initial", "50", "--batch", "25", "--rounds", "2",
                "--seeds", "0", "1", "--json", str(out), "--plot", str(fig), "--quiet"])
     assert rc == 0
-    records = json.loads(out.read_text())
+    doc = json.loads(out.read_text())
+    records = doc["records"]
     assert isinstance(records, list) and len(records) == 2 * 2 * 3
+    assert doc["settings"]["surrogate"] == "linear" and doc["settings"]["seeds"] == [0, 1]
+    assert doc["settings"]["acquisition"] == ["mpe", "uniform"] and doc["settings"]["batch"] == 25
+    acquired = doc["acquired"]
+    assert len(acquired) == 2 * 2 * (50 + 2 * 25)  # seeds x acquisitions x pairs measured
+    one = [a for a in acquired if a["seed"] == 0 and a["acquisition"] == "mpe"]
+    assert [sum(a["round"] == r for a in one) for r in (0, 1, 2)] == [50, 25, 25]
+    assert len({(a["id1"], a["id2"]) for a in one}) == 100 and all(a["y"] < 1 for a in one)
     need = {"seed", "round", "n_measured", "top200_discovered", "measured_top200",
             "test_rmse", "fit_s", "score_s", "select_s"}
     assert need <= set(records[0])
@@ -46,7 +54,7 @@ def test_simulate_prospective_on_a_csv(tmp_path):
                "--initial", "8", "--batch", "10", "--rounds", "7", "--seeds", "3",
                "--protocol", "prospective", "--top-k", "10", "--json", str(out), "--quiet"])
     assert rc == 0
-    records = json.loads(out.read_text())
+    records = json.loads(out.read_text())["records"]
     assert records[-1]["n_measured"] == 78 and records[-1]["test_rmse"] is None
     assert records[-1]["top10_discovered"] == 10
 
