@@ -40,7 +40,6 @@ from ax.core.arm import Arm
 from ax.core.batch_trial import BatchTrial
 from ax.core.data import Data
 from ax.core.experiment import Experiment
-from ax.core.metric import Metric
 from ax.core.objective import Objective
 from ax.core.optimization_config import OptimizationConfig
 from ax.core.parameter import ParameterType, RangeParameter
@@ -139,8 +138,9 @@ def create_experiment(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     direction = Direction.parse(direction)
-    metric = Metric(name=METRIC_NAME, lower_is_better=direction is Direction.MINIMIZE)
-    objective = Objective(metric=metric, minimize=direction is Direction.MINIMIZE)
+    sign = "-" if direction is Direction.MINIMIZE else ""
+    objective = Objective(expression=f"{sign}{METRIC_NAME}",
+                          metric_name_to_signature={METRIC_NAME: METRIC_NAME})
     properties = {
         "naiad_bo_format": FORMAT,
         "naiad_bo_format_version": FORMAT_VERSION,

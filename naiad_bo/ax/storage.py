@@ -56,7 +56,7 @@ _CURRENT_URL: str | None = None
 
 
 def _register_postgres_text() -> None:
-    """Ax declares MySQL-sized ``TEXT(2**32 - 1)`` and ``VARCHAR(2**32 - 1)`` columns;
+    r"""Ax declares MySQL-sized ``TEXT(2**32 - 1)`` and ``VARCHAR(2**32 - 1)`` columns;
     PostgreSQL rejects a length on ``TEXT`` ("type modifier is not allowed") and caps
     ``VARCHAR`` at 10,485,760, so its DDL renders both as plain ``TEXT`` (unbounded there).
     Shorter ``VARCHAR``\ s and other dialects are unchanged."""
@@ -99,7 +99,6 @@ def registry_bundle() -> RegistryBundle:
         CORE_DECODER_REGISTRY,
         CORE_ENCODER_REGISTRY,
     )
-
     from ax.storage.metric_registry import CORE_METRIC_REGISTRY
     from ax.storage.runner_registry import CORE_RUNNER_REGISTRY
 
