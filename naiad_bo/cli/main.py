@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, KeyError) as err:
         message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-        print(f"naiad-bo {args.command}: error: {message.splitlines()[0] if message else err!r}",
-              file=sys.stderr)
+        first = message.strip().splitlines()[0] if message.strip() else repr(err)
+        print(f"naiad-bo {args.command}: error: {first}", file=sys.stderr)
         return 2
 
 
