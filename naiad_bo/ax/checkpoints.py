@@ -7,7 +7,8 @@ so a test can SIGKILL the process exactly there. Points of ``naiad-bo recommend`
 * ``attached``: results attached in memory, nothing saved yet;
 * ``commit:data``: inside the transaction saving them, Ax's writes done, before COMMIT;
 * ``data-saved``: that transaction committed;
-* ``generate``: before the campaign fits the surrogate and scores the candidates;
+* ``generate``: in the generation node, before the campaign fits the surrogate and scores
+  the candidates;
 * ``generated``: the new batch trial exists in memory, not saved;
 * ``commit:round``: inside the transaction saving the batch trial, before COMMIT;
 * ``round-saved``: committed, ``NEXT.csv`` not written yet.

@@ -413,7 +413,6 @@ def recommend(
                 f"({campaign.n_measured:,} measured, {campaign.n_pending:,} pending); "
                 "lower --batch"
             )
-        checkpoint("generate")
         gr = gs.gen_single_trial(experiment=experiment, n=int(batch))
         trial = experiment.new_batch_trial(generator_run=gr)
         trial.mark_running(no_runner_required=True)

@@ -303,8 +303,10 @@ class Store:
                         generation_strategy, encoder=self.encoder, decoder=self.decoder
                     )
                 if trials:
+                    # one entry per trial: Ax would insert a new trial listed twice twice
+                    unique = list({t.index: t for t in trials}.values())
                     _save_or_update_trials(
-                        experiment=experiment, trials=list(trials), encoder=self.encoder,
+                        experiment=experiment, trials=unique, encoder=self.encoder,
                         decoder=self.decoder,
                     )
         except StoreError:
