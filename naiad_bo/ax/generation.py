@@ -11,10 +11,10 @@ pending (uniform when nothing is measured). The Ax loop therefore makes exactly 
 ``Campaign`` with the same seed, and a fresh process (the model is refitted, seeded by
 ``(seed, round)``) proposes the same batch again.
 
-The first node (``"initial"``) proposes a user-given library if there is one (in the given
-order, minus measured and pending pairs), otherwise the campaign's uniform first batch; the
-strategy moves to ``"campaign"`` once the experiment has a trial (a pilot data trial or the
-first batch).
+The first node (``"initial"``) makes the first batch trial: a user-given library if there is
+one (in the given order, minus measured and pending pairs), otherwise the campaign's own
+choice (uniform when nothing is measured, the model's picks after a pilot); the strategy moves
+to ``"campaign"`` once that trial exists. Pilot data trials do not count.
 
 The mean, standard deviation and acquisition value of every proposed pair are kept in the
 generator run's ``gen_metadata`` (``naiad_bo_pairs``), so a batch read back from a store still
@@ -256,7 +256,7 @@ def make_generation_strategy(
         "initial",
         library=library,
         transition_criteria=[
-            MinTrials(threshold=1, transition_to="campaign", use_all_trials_in_exp=True)
+            MinTrials(threshold=1, transition_to="campaign", use_all_trials_in_exp=False)
         ],
     )
     return GenerationStrategy(

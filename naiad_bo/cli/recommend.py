@@ -46,6 +46,9 @@ def add_parser(subparsers, parents=()) -> None:
                    help="a new experiment never proposes same-gene pairs")
     p.add_argument("--new-batch", action="store_true",
                    help="propose a further batch although one is pending")
+    p.add_argument("--library", default=None, metavar="LIBRARY.csv",
+                   help="first library of a new experiment (id1,id2 rows), proposed before "
+                   "the model takes over (default: a uniform first batch)")
     p.set_defaults(func=run)
 
 
@@ -55,13 +58,22 @@ def run(args: argparse.Namespace) -> int:
     from naiad_bo.ax.loop import recommend
     from naiad_bo.campaign import CampaignError
 
+    library = None
+    if args.library:
+        import pandas as pd
+
+        lib = pd.read_csv(args.library, dtype=str)
+        if not {"id1", "id2"} <= set(lib.columns):
+            raise ValueError(f"--library {args.library}: needs id1,id2 columns, has "
+                             f"{list(lib.columns)}")
+        library = list(zip(lib["id1"].str.strip(), lib["id2"].str.strip()))
     try:
         res = recommend(
             args.store, args.measured, args.batch, args.out, surrogate=args.surrogate,
             acquisition=args.acquisition, seed=args.seed,
             controls=args.control or ["negative"], name=args.experiment,
             new_batch=args.new_batch, self_pairs=not args.no_self_pairs,
-            direction=args.direction,
+            direction=args.direction, library=library,
         )
     except CampaignError as err:
         raise ValueError(str(err)) from None

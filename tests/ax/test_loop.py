@@ -156,3 +156,33 @@ def test_several_control_names(tmp_path, small):
     assert res.created and res.attached == 8
     exp = Store(tmp_path / "s.sqlite").load()[0]
     np.testing.assert_allclose(exp._properties["single_effects"], small.single_effects)
+
+
+def test_new_batch_and_library_through_the_cli(tmp_path, small, capsys):
+    from naiad_bo.cli.main import main
+
+    measured = write_measured(tmp_path / "m.csv", small, pilot_rows(small, 10))
+    lib = pd.DataFrame({"id1": small.genes[:3], "id2": small.genes[3:6]})
+    lib.to_csv(tmp_path / "lib.csv", index=False)
+    base = ["recommend", "--store", str(tmp_path / "s.sqlite"), "--measured", str(measured),
+            "--batch", "4", "--surrogate", "linear", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a.csv"), "--library",
+                 str(tmp_path / "lib.csv")]) == 0
+    first = pd.read_csv(tmp_path / "a.csv")
+    # the library comes first, even after a pilot, minus pairs the pilot measured (fewer
+    # pairs than the batch: just those)
+    pilot = {(a, b) for a, b, _ in pilot_rows(small, 10)}
+    expected = [tuple(sorted(p)) for p in zip(lib["id1"], lib["id2"])]
+    expected = [p for p in expected if p not in pilot]
+    assert 0 < len(expected) < 4
+    assert list(zip(first["id1"], first["id2"])) == expected
+    assert main([*base, "--out", str(tmp_path / "b.csv"), "--new-batch"]) == 0
+    second = pd.read_csv(tmp_path / "b.csv")
+    assert len(second) == 4 and second["trial_index"].iloc[0] == 2
+    assert not set(zip(second["id1"], second["id2"])) & set(zip(first["id1"], first["id2"]))
+    st = experiment_state(Store(tmp_path / "s.sqlite").load()[0])
+    assert len(st.pending) == len(expected) + 4 and st.n_asked == 2
+    assert main(["status", "--store", str(tmp_path / "s.sqlite"), "--plot",
+                 str(tmp_path / "d.png")]) == 0
+    assert f"pending: {len(expected) + 4} pair(s)" in capsys.readouterr().out
+    assert (tmp_path / "d.png").stat().st_size > 5_000
