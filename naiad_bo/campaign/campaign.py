@@ -375,7 +375,8 @@ class Campaign:
     @property
     def history(self) -> pd.DataFrame:
         """One row per asked batch: ``batch, n_measured, n_pending, batch_size, fit_s,
-        score_s, select_s`` (+ ``*_cpu_s``). ``fit_s``: fitting the surrogate used (timed
+        score_s, select_s`` (+ ``*_cpu_s``); ``n_measured`` / ``n_pending``: distinct pairs
+        measured / pending when the batch was asked. ``fit_s``: fitting the surrogate used (timed
         when it was fitted; 0 for a uniform first batch);
         ``score_s``: building the acquisition and scoring every available candidate with
         its running exact top-q (one chunked pass); ``select_s``: turning the top-q into the
@@ -910,7 +911,12 @@ class Campaign:
             CampaignFileError: truncated / not JSON, other format version, inconsistent.
         """
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise CampaignFileError(
+                f"{path}: not a campaign file (not UTF-8 text: {err})"
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
