@@ -1018,7 +1018,7 @@ class Campaign:
         :func:`~naiad_bo.acquisition.base.as_index_pairs`, plus the gene range)."""
         try:
             tensor = pairs if isinstance(pairs, torch.Tensor) else torch.as_tensor(
-                np.asarray(pairs))
+                np.array(pairs))  # a copy: the caller's array may be read-only
             arr = as_index_pairs(tensor.detach().cpu()).numpy()
         except (TypeError, ValueError, RuntimeError) as err:
             raise CampaignError(f"{what}: {err}") from err
