@@ -182,7 +182,7 @@ def rmse_check(variants: list[str], n_seeds: int = 10) -> None:
                 opts = VARIANTS[v][0](screen.n_genes)
                 model = NaiadEnsemble(se, seed=seed, **opts).fit(P[tr], Y[tr].unsqueeze(-1))
                 with torch.no_grad():
-                    mean = model(P[te]).mean(dim=0).squeeze(-1).numpy()
+                    mean = model.posterior(P[te]).mean.squeeze(-1).numpy()
                 r = float(np.sqrt(np.mean((mean - y[te]) ** 2)))
                 rows.append({"screen": name, "variant": v, "seed": seed, "rmse": r,
                              "linear_rmse": lin, "loses_to_linear": r > lin})

@@ -107,7 +107,7 @@ def _score_child(folder: str, chunk: int) -> None:
     """Subprocess: load the saved model, score all pairs once warm, print JSON timings."""
     model = NaiadEnsemble.load(Path(folder) / "model.pt")
     P = torch.load(Path(folder) / "pairs.pt")
-    model.hparams["chunk_size"] = chunk
+    model.set_chunk_size(chunk)
     model(P[:10])  # warm the code path, not the memory
     _, wall, cpu, peak = _timed(lambda: model(P))
     print(json.dumps({"score_wall": wall, "score_cpu": cpu, "score_peak_mb": peak}))
@@ -164,9 +164,9 @@ def main() -> None:
                   f"{c['score_cpu']:.3f}s cpu, peak +{c['score_peak_mb']:.0f} MB (fresh process)")
 
     # float32 scoring agreement with float64 scoring of the same weights
-    v32 = model(P).squeeze(-1)
+    v32 = model.posterior(P).values.squeeze(-1)
     model.set_compute_dtype("float64")
-    v64 = model(P).squeeze(-1)
+    v64 = model.posterior(P).values.squeeze(-1)
     model.set_compute_dtype("float32")
     m32, m64 = v32.mean(0), v64.mean(0)
     k = 200

@@ -100,7 +100,7 @@ def main() -> None:
                 t0 = time.process_time()
                 try:
                     model.fit(P[tr], Y[tr].unsqueeze(-1))
-                    mean = model(P[te]).mean(dim=0).squeeze(-1).numpy()
+                    mean = model.posterior(P[te]).mean.squeeze(-1).numpy()
                     rmse = float(np.sqrt(np.mean((mean - y[te]) ** 2)))
                 except FloatingPointError:
                     rmse = float("nan")
