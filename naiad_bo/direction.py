@@ -1,16 +1,36 @@
-"""Which phenotype counts as "strong".
+"""Which phenotype counts as "strong", decided in one place.
 
 Growth screens call the most negative phenotype the strongest; other screens want the largest
 value or the largest magnitude. Every metric, acquisition and selector takes a
 :class:`Direction` so that this is one argument away, never an edit of the data.
+
+Where the direction comes from: a model built from a screen
+(``NaiadEnsemble(screen, ...)``) carries ``model.direction``; an acquisition built for that
+model takes it unless told otherwise (:func:`resolve_direction`), and a direction that
+contradicts the model's is an error. Stock BoTorch acquisitions *maximise*; for them
+:func:`posterior_transform` gives the ``ScalarizedPosteriorTransform`` (weight -1 for
+"minimize") that makes "strong" the maximum::
+
+    tf = posterior_transform(model)                     # or posterior_transform("minimize")
+    acqf = UpperConfidenceBound(model, beta=4.0, posterior_transform=tf)
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import numpy as np
 import torch
+from botorch.acquisition.objective import ScalarizedPosteriorTransform
+
+__all__ = [
+    "Direction",
+    "DirectionMismatchError",
+    "model_direction",
+    "posterior_transform",
+    "resolve_direction",
+]
 
 
 class Direction(Enum):
@@ -47,3 +67,72 @@ class Direction(Enum):
         if isinstance(y, torch.Tensor):
             return y.abs()
         return np.abs(y)
+
+
+class DirectionMismatchError(ValueError):
+    """An acquisition was asked for a direction that contradicts its model's."""
+
+
+def model_direction(model: Any) -> Direction | None:
+    """The direction a model (or screen) carries, None if it has none."""
+    d = getattr(model, "direction", None)
+    return None if d is None else Direction.parse(d)
+
+
+def resolve_direction(
+    direction: Direction | str | None, model: Any, *, default: Direction = Direction.MINIMIZE
+) -> Direction:
+    """The direction an acquisition on ``model`` uses.
+
+    ``direction`` if given (it must agree with the model's, if the model has one), else the
+    model's (a model built from a screen takes the screen's), else ``default``.
+
+    Raises:
+        DirectionMismatchError: ``direction`` contradicts ``model.direction``.
+    """
+    known = model_direction(model)
+    if direction is None:
+        return default if known is None else known
+    d = Direction.parse(direction)
+    if known is not None and d is not known:
+        raise DirectionMismatchError(
+            f"direction={d.value!r} contradicts the model's direction {known.value!r} (taken "
+            "from the screen it was built on); omit direction= to use the model's, or build "
+            "the model with direction=" + repr(d.value)
+        )
+    return d
+
+
+def posterior_transform(
+    source: Any, *, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> ScalarizedPosteriorTransform:
+    """The ``posterior_transform`` that lets stock (maximising) BoTorch acquisitions rank
+    strong pairs first: weight -1 for ``MINIMIZE``, +1 for ``MAXIMIZE``.
+
+    Args:
+        source: A :class:`Direction` or its name, or a model / screen with a ``direction``.
+        dtype, device: Of the weight tensor.
+
+    Raises:
+        ValueError: ``ABS`` (``|y|`` is not linear, so no scalarisation expresses it: use
+            ``naiad_bo.acquisition.MaxPredictedEffect(model, direction="abs")``, or an MC
+            acquisition with ``objective=GenericMCObjective(lambda Y, X: Y.abs()[..., 0])``),
+            or a model without a direction.
+    """
+    if isinstance(source, (Direction, str)):
+        d = Direction.parse(source)
+    else:
+        d = model_direction(source)
+        if d is None:
+            raise ValueError(
+                f"{type(source).__name__} carries no direction; pass one "
+                "(posterior_transform('minimize'))"
+            )
+    if d is Direction.ABS:
+        raise ValueError(
+            "direction 'abs' (largest |y|) has no linear posterior transform; use "
+            "naiad_bo.acquisition.MaxPredictedEffect(model, direction='abs') or an MC "
+            "acquisition with objective=GenericMCObjective(lambda Y, X: Y.abs()[..., 0])"
+        )
+    w = -1.0 if d is Direction.MINIMIZE else 1.0
+    return ScalarizedPosteriorTransform(weights=torch.tensor([w], dtype=dtype, device=device))

@@ -344,12 +344,20 @@ class AcquisitionSpec:
         return self.acquisition
 
     def check_options(self) -> None:
-        """Unknown option names fail before any model is fitted.
+        """Unknown option names (and bad selection options) fail before any model is fitted.
 
         Raises:
-            SpecError: an option that neither ``from_training_data`` nor ``__init__`` takes.
+            SpecError: an option that neither ``from_training_data`` nor ``__init__`` takes,
+                or a ``max_per_gene`` that is not a positive integer.
         """
         cls = self.resolve()
+        if "max_per_gene" in self.select_options:
+            from naiad_bo.acquisition.selection import _validate_cap
+
+            try:
+                _validate_cap(self.select_options["max_per_gene"])
+            except (TypeError, ValueError) as err:
+                raise SpecError(f"acquisition spec {self.name!r}: {_one_line(err)}") from err
         if not self.options:
             return
         params = set(inspect.signature(cls.from_training_data).parameters)

@@ -39,6 +39,8 @@ def test_acquisition_spec_grammar():
         AcquisitionSpec.parse("best")
     with pytest.raises(SpecError, match="kapa"):
         AcquisitionSpec.parse("ucb:kapa=2").check_options()
+    with pytest.raises(SpecError, match="'mpe:max_per_gene=0': max_per_gene must be >= 1"):
+        AcquisitionSpec.parse("mpe:max_per_gene=0").check_options()
     # the old import path still works
     from naiad_bo.campaign import AcquisitionSpec as Old
 
@@ -100,3 +102,12 @@ def test_positional_part_and_gene_names(monkeypatch, norman):
     with pytest.raises(SpecError, match="needs gene names"):
         spec.build(norman.single_effects, seed=0)
     np.testing.assert_array_equal(model.single_effects.numpy(), norman.single_effects)
+
+
+def test_bad_acquisition_option_value_names_the_spec_at_ask(norman):
+    from naiad_bo import PairScreen
+    from naiad_bo.campaign import Campaign
+
+    pilot = PairScreen(norman.genes, norman.single_effects, norman.pairs.iloc[::20])
+    with pytest.raises(SpecError, match=r"^acquisition spec 'ucb:kappa=-1' .*kappa must be >= 0"):
+        Campaign(pilot, "linear", "ucb:kappa=-1").ask(5)

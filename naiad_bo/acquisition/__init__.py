@@ -22,6 +22,11 @@ from naiad_bo.acquisition.base import (
     PointwiseAcquisition,
     as_index_pairs,
 )
+from naiad_bo.acquisition.botorch_adapters import (
+    BoTorchPointwise,
+    as_pointwise,
+    select_on_shortlist,
+)
 from naiad_bo.acquisition.effect import MaxPredictedEffect, OptimisticEffect
 from naiad_bo.acquisition.recover_ucb import RecoverUCB
 from naiad_bo.acquisition.registry import (
@@ -32,11 +37,8 @@ from naiad_bo.acquisition.registry import (
 )
 from naiad_bo.acquisition.selection import (
     BatchSelection,
-    BoTorchPointwise,
     InsufficientCandidatesError,
-    as_pointwise,
     select_batch,
-    select_on_shortlist,
 )
 from naiad_bo.acquisition.stochastic import SoftBALD, Uniform, pair_uniform
 from naiad_bo.acquisition.thompson import ThompsonSampling

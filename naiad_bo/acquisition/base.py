@@ -34,7 +34,6 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.models.deterministic import DeterministicModel
 from botorch.models.ensemble import EnsembleModel
@@ -43,6 +42,7 @@ from botorch.posteriors.ensemble import EnsemblePosterior
 from torch import Tensor
 
 from naiad_bo.direction import Direction
+from naiad_bo.models.validation import as_gene_pairs
 
 __all__ = [
     "AcquisitionModelError",
@@ -60,7 +60,8 @@ class AcquisitionModelError(TypeError):
 def as_index_pairs(X: Tensor) -> Tensor:
     """Validate gene-index pairs ``... x 2`` and return them as a long tensor.
 
-    Float inputs (Ax hands float64) must hold non-negative integers.
+    The acquisitions' name for :func:`naiad_bo.models.as_gene_pairs` without a gene count
+    (float inputs must hold non-negative integers; the model checks the upper bound).
 
     Raises:
         ValueError: wrong last dimension, non-integer, non-finite or negative entries.
@@ -68,21 +69,7 @@ def as_index_pairs(X: Tensor) -> Tensor:
     """
     if not isinstance(X, Tensor):
         raise TypeError(f"expected a tensor of gene-index pairs, got {type(X).__name__}")
-    if X.ndim < 1 or X.shape[-1] != 2:
-        raise ValueError(f"gene-index pairs must have shape (..., 2), got {tuple(X.shape)}")
-    if X.is_floating_point():
-        if not torch.isfinite(X).all():
-            raise ValueError("gene-index pairs contain NaN or infinite values")
-        if (X != X.round()).any():
-            raise ValueError("float gene-index pairs must hold integers (gene ids)")
-        X = X.long()
-    elif X.dtype == torch.bool or X.is_complex():
-        raise ValueError(f"gene-index pairs must be integers, got dtype {X.dtype}")
-    else:
-        X = X.long()
-    if X.numel() and X.min() < 0:
-        raise ValueError("gene-index pairs contain negative gene ids")
-    return X
+    return as_gene_pairs(X, None, name="gene-index pairs")
 
 
 class PairAcquisitionFunction(AcquisitionFunction):
@@ -182,7 +169,7 @@ class PairAcquisitionFunction(AcquisitionFunction):
         train_Y: Tensor | None = None,
         single_effects: Tensor | Any | None = None,
         *,
-        direction: Direction | str | None = Direction.MINIMIZE,
+        direction: Direction | str | None = None,
         seed: int | None = 0,
         **options: Any,
     ) -> PairAcquisitionFunction:
@@ -193,7 +180,8 @@ class PairAcquisitionFunction(AcquisitionFunction):
             train_X: ``n x 2`` measured pairs (used by data-dependent acquisitions).
             train_Y: ``n x 1`` measured values.
             single_effects: ``(M,)`` single-gene effects.
-            direction: Which phenotype is strong; passed if the constructor takes it.
+            direction: Which phenotype is strong; passed if the constructor takes it. None
+                = the model's direction (a model built from a screen), else MINIMIZE.
             seed: Randomness of stochastic acquisitions; passed if the constructor takes it.
             **options: The class's own hyper-parameters.
         """

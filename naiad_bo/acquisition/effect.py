@@ -8,7 +8,7 @@ from botorch.models.model import Model
 from torch import Tensor
 
 from naiad_bo.acquisition.base import PointwiseAcquisition, as_index_pairs
-from naiad_bo.direction import Direction
+from naiad_bo.direction import Direction, resolve_direction
 
 __all__ = ["MaxPredictedEffect", "OptimisticEffect"]
 
@@ -27,14 +27,17 @@ class MaxPredictedEffect(PointwiseAcquisition):
 
     Args:
         model: A fitted single-output surrogate.
-        direction: A :class:`~naiad_bo.direction.Direction` or its name.
+        direction: A :class:`~naiad_bo.direction.Direction` or its name; None = the model's
+            (a model built from a screen carries the screen's), else ``MINIMIZE``. A
+            direction contradicting the model's raises
+            :class:`~naiad_bo.direction.DirectionMismatchError`.
     """
 
     requires: ClassVar[frozenset[str]] = frozenset({"mean"})
 
-    def __init__(self, model: Model, direction: Direction | str = Direction.MINIMIZE) -> None:
+    def __init__(self, model: Model, direction: Direction | str | None = None) -> None:
         super().__init__(model)
-        self.direction = Direction.parse(direction)
+        self.direction = resolve_direction(direction, model)
 
     def score(self, X: Tensor) -> Tensor:
         """Strength of the posterior mean; ``X``: ``n x 2`` -> ``(n,)``."""
@@ -53,19 +56,19 @@ class OptimisticEffect(PointwiseAcquisition):
 
     Args:
         model: A fitted surrogate with a predictive variance (ensemble or GP).
-        direction: A :class:`~naiad_bo.direction.Direction` or its name.
+        direction: As for :class:`MaxPredictedEffect` (None = the model's, else MINIMIZE).
         beta: Weight of the standard deviation (``>= 0``).
     """
 
     requires: ClassVar[frozenset[str]] = frozenset({"mean", "variance"})
 
     def __init__(
-        self, model: Model, direction: Direction | str = Direction.MINIMIZE, beta: float = 1.0
+        self, model: Model, direction: Direction | str | None = None, beta: float = 1.0
     ) -> None:
         super().__init__(model)
         if not beta >= 0:
             raise ValueError(f"beta must be >= 0, got {beta}")
-        self.direction = Direction.parse(direction)
+        self.direction = resolve_direction(direction, model)
         self.beta = float(beta)
 
     def score(self, X: Tensor) -> Tensor:

@@ -65,7 +65,7 @@ class RecoverUCB(PointwiseAcquisition):
         train_Y: Tensor | None = None,
         single_effects: Tensor | Any | None = None,
         *,
-        direction: Direction | str | None = Direction.MINIMIZE,
+        direction: Direction | str | None = None,
         seed: int | None = 0,
         linear_model: Model | None = None,
         **options: Any,

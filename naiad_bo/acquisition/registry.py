@@ -60,7 +60,7 @@ def build_acquisition(
     train_Y: Tensor | None = None,
     single_effects: Any = None,
     *,
-    direction: Direction | str | None = Direction.MINIMIZE,
+    direction: Direction | str | None = None,
     seed: int | None = 0,
     **options: Any,
 ) -> PairAcquisitionFunction:

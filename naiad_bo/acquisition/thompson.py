@@ -9,7 +9,7 @@ from botorch.models.model import Model
 from torch import Tensor
 
 from naiad_bo.acquisition.base import MemberwiseAcquisition, as_index_pairs
-from naiad_bo.direction import Direction
+from naiad_bo.direction import Direction, resolve_direction
 
 __all__ = ["ThompsonSampling"]
 
@@ -28,17 +28,18 @@ class ThompsonSampling(MemberwiseAcquisition):
 
     Args:
         model: A fitted ensemble (``EnsemblePosterior`` with >= 2 members).
-        direction: A :class:`~naiad_bo.direction.Direction` or its name.
+        direction: A :class:`~naiad_bo.direction.Direction` or its name; None = the model's,
+            else MINIMIZE (see :func:`~naiad_bo.direction.resolve_direction`).
         seed: Seed of the member draws.
     """
 
     requires: ClassVar[frozenset[str]] = frozenset({"members"})
 
     def __init__(
-        self, model: Model, direction: Direction | str = Direction.MINIMIZE, seed: int = 0
+        self, model: Model, direction: Direction | str | None = None, seed: int = 0
     ) -> None:
         super().__init__(model)
-        self.direction = Direction.parse(direction)
+        self.direction = resolve_direction(direction, model)
         self.seed = int(seed)
 
     def member_scores(self, X: Tensor) -> Tensor:

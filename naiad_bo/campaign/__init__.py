@@ -21,13 +21,7 @@ from naiad_bo.campaign.protocol import (
     get_protocol,
 )
 from naiad_bo.campaign.recorder import CampaignRecorder
-from naiad_bo.campaign.result import (
-    RECORD_FIELDS,
-    CampaignResult,
-    CampaignResults,
-    marginal_gains,
-    summarize,
-)
+from naiad_bo.campaign.result import RECORD_FIELDS, CampaignResult, CampaignResults
 from naiad_bo.campaign.simulator import (
     DEFAULT_CURVE_KS,
     MIN_GENES,
@@ -35,6 +29,7 @@ from naiad_bo.campaign.simulator import (
     run_campaigns,
     simulate_campaign,
 )
+from naiad_bo.campaign.summary import marginal_gains, summarize
 from naiad_bo.prediction import predict_mean
 from naiad_bo.specs import AcquisitionSpec, SurrogateSpec
 

@@ -74,7 +74,7 @@ import torch
 from botorch.models.deterministic import DeterministicModel
 from botorch.models.ensemble import EnsembleModel
 
-from naiad_bo.acquisition.base import AcquisitionModelError
+from naiad_bo.acquisition.base import AcquisitionModelError, as_index_pairs
 from naiad_bo.campaign.errors import (
     CampaignError,
     CampaignFileError,
@@ -375,7 +375,8 @@ class Campaign:
     @property
     def history(self) -> pd.DataFrame:
         """One row per asked batch: ``batch, n_measured, n_pending, batch_size, fit_s,
-        score_s, select_s`` (+ ``*_cpu_s``). ``fit_s``: fitting the surrogate used (timed
+        score_s, select_s`` (+ ``*_cpu_s``); ``n_measured`` / ``n_pending``: distinct pairs
+        measured / pending when the batch was asked. ``fit_s``: fitting the surrogate used (timed
         when it was fitted; 0 for a uniform first batch);
         ``score_s``: building the acquisition and scoring every available candidate with
         its running exact top-q (one chunked pass); ``select_s``: turning the top-q into the
@@ -660,30 +661,22 @@ class Campaign:
         duplicates = 0
         for j in range(len(idx)):
             key = (int(lo[j]), int(hi[j]), int(rep[j]))
-            if key in seen:
-                old = s[seen[key]]
-                if _same(old, s[j]):
-                    duplicates += 1
-                else:
-                    problems.append(
-                        f"rows {idx[seen[key]]} and {idx[j]} ({a[idx[j]]}, {b[idx[j]]}) "
-                        f"replicate {key[2]}: {float(old)!r} vs {float(s[j])!r}"
-                    )
+            if key in seen:  # told earlier in this table
+                old, where = s[seen[key]], f"row {idx[seen[key]]} of this table"
+            elif key in self._obs_key:  # attached before
+                pos = self._obs_key[key]
+                old, where = self._obs["score"][pos], f"round {self._obs['round'][pos]}"
+            else:
+                seen[key] = j
+                new.append(j)
                 continue
-            seen[key] = j
-            pos = self._obs_key.get(key)
-            if pos is not None:
-                old = self._obs["score"][pos]
-                if _same(old, s[j]):
-                    duplicates += 1
-                else:
-                    problems.append(
-                        f"row {idx[j]} ({a[idx[j]]}, {b[idx[j]]}) replicate {key[2]}: "
-                        f"{float(s[j])!r} contradicts {float(old)!r} told in round "
-                        f"{self._obs['round'][pos]}"
-                    )
-                continue
-            new.append(j)
+            if _same(old, s[j]):
+                duplicates += 1
+            else:
+                problems.append(
+                    f"row {idx[j]} ({a[idx[j]]}, {b[idx[j]]}) replicate {key[2]}: "
+                    f"{float(s[j])!r} contradicts {float(old)!r} told in {where}"
+                )
         if problems:
             raise CampaignError(
                 f"tell: {len(problems)} contradictory score(s): " + "; ".join(problems[:10])
@@ -918,7 +911,12 @@ class Campaign:
             CampaignFileError: truncated / not JSON, other format version, inconsistent.
         """
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise CampaignFileError(
+                f"{path}: not a campaign file (not UTF-8 text: {err})"
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
@@ -1016,14 +1014,17 @@ class Campaign:
         return np.array(out, dtype=np.int64)
 
     def _index_pairs(self, pairs: Any, what: str) -> np.ndarray:
-        arr = pairs.detach().cpu().numpy() if isinstance(pairs, torch.Tensor) else np.asarray(pairs)
-        if arr.ndim != 2 or arr.shape[1] != 2:
+        """Validated ``(n, 2)`` canonical int64 gene-id pairs (the package's index validator,
+        :func:`~naiad_bo.acquisition.base.as_index_pairs`, plus the gene range)."""
+        try:
+            tensor = pairs if isinstance(pairs, torch.Tensor) else torch.as_tensor(
+                np.array(pairs))  # a copy: the caller's array may be read-only
+            arr = as_index_pairs(tensor.detach().cpu()).numpy()
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise CampaignError(f"{what}: {err}") from err
+        if arr.ndim != 2:
             raise CampaignError(f"{what} must be an (n, 2) array of gene ids, got shape "
                                 f"{arr.shape}")
-        if arr.size and (not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all()
-                         or (arr != np.round(arr)).any()):
-            raise CampaignError(f"{what} must hold integer gene ids")
-        arr = arr.astype(np.int64)
         if arr.size and (arr.min() < 0 or arr.max() >= self.n_genes):
             raise CampaignError(f"{what} refer to gene ids outside 0..{self.n_genes - 1}")
         return np.sort(arr, axis=1)

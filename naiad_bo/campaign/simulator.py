@@ -184,7 +184,7 @@ class CampaignSimulator:
                 f"acquirable pairs{held}; lower batch, rounds or initial"
             )
         self.oracle = ScreenOracle(screen)
-        self._pairs = torch.from_numpy(self.oracle.pairs.copy())
+        self._pairs = torch.from_numpy(self.oracle.pairs.astype(np.float64))  # BoTorch: floats
         same = self.oracle.pairs[:, 0] == self.oracle.pairs[:, 1]
         complete_with_self = n_pairs == PairSpace(n_genes).n_pairs
         complete_without = (

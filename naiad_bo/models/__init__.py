@@ -1,12 +1,16 @@
 """Surrogate models over unordered gene pairs (BoTorch ``Model`` subclasses)."""
 # ruff: noqa: F401  (a plain list of re-exports; append one import line per model)
 
-from naiad_bo.models.embedding_mlp import EmbeddingMLPEnsemble
+from naiad_bo.models.embedding_mlp import EmbeddingMLPConfig, EmbeddingMLPEnsemble
 from naiad_bo.models.embedding_schedule import HORLBECK, NORMAN_SIMPSON, EmbeddingSchedule
+from naiad_bo.models.ensemble_config import EnsembleConfig
+from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior
 from naiad_bo.models.linear import AdditiveLinearModel
-from naiad_bo.models.naiad import NaiadEnsemble
+from naiad_bo.models.naiad import NaiadConfig, NaiadEnsemble
 from naiad_bo.models.naiad_net import NaiadNet
-from naiad_bo.models.pair_ensemble import NotFittedError, PairEnsembleModel
-from naiad_bo.models.recover import RecoverEnsemble
-from naiad_bo.models.sampler import EnsembleMemberSampler, MemberEnsemblePosterior
+from naiad_bo.models.noise import replicate_noise_variance
+from naiad_bo.models.pair_ensemble import PairEnsembleModel, PairTrainingData
+from naiad_bo.models.recover import BlissOffset, RecoverConfig, RecoverEnsemble
+from naiad_bo.models.sampler import EnsembleMemberSampler
 from naiad_bo.models.single_sum import SingleEffectSumModel
+from naiad_bo.models.validation import NotFittedError, as_gene_pairs

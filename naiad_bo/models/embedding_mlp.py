@@ -21,13 +21,34 @@ trained together (:class:`~naiad_bo.models.pair_ensemble.PairEnsembleModel`).
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from naiad_bo.models.ensemble_config import EnsembleConfig
 from naiad_bo.models.gene_projection import GeneProjectionNet, uniform_parameter
-from naiad_bo.models.pair_ensemble import PairEnsembleModel, _check_int
+from naiad_bo.models.pair_ensemble import PairEnsembleModel, PairTrainingData
+from naiad_bo.models.validation import check_int
+
+
+@dataclass(frozen=True)
+class EmbeddingMLPConfig(EnsembleConfig):
+    """Training settings plus the MLP's sizes.
+
+    Attributes:
+        embed_dim: Gene embedding size ``d`` (paper: 128).
+        hidden_dim: Width of the MLP's hidden layer.
+    """
+
+    embed_dim: int = 128
+    hidden_dim: int = 64
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("embed_dim", self.embed_dim, minimum=1)
+        check_int("hidden_dim", self.hidden_dim, minimum=1)
 
 
 class _SummedEmbeddingMLP(GeneProjectionNet):
@@ -74,15 +95,14 @@ class _SummedEmbeddingMLP(GeneProjectionNet):
         return (h * self.out_weight.unsqueeze(1)).sum(-1) + self.out_bias.unsqueeze(-1)
 
 
-
 class EmbeddingMLPEnsemble(PairEnsembleModel):
     r"""Deep ensemble of embedding-only MLPs (the paper's "MLP" baseline).
 
     ``y_ab = A relu(W (e_a + e_b) + c) + d0`` with learned gene embeddings ``e`` and no
     single-gene input; exactly symmetric in ``(a, b)``. All members are trained at once.
 
-    Hyper-parameters (besides the base ones of
-    :class:`~naiad_bo.models.pair_ensemble.PairEnsembleModel`: ``ensemble_size``, ``epochs``,
+    Options (:class:`EmbeddingMLPConfig`; besides the training ones of
+    :class:`~naiad_bo.models.ensemble_config.EnsembleConfig`: ``ensemble_size``, ``epochs``,
     ``lr`` 1e-2, ``batch_size`` 1024, ``warmup_fraction``, ...):
 
     * ``embed_dim`` (128): gene embedding size ``d`` (paper: 128).
@@ -93,22 +113,13 @@ class EmbeddingMLPEnsemble(PairEnsembleModel):
         >>> model.posterior(X_test.unsqueeze(-2)).mean
     """
 
-    hyperparameter_defaults: ClassVar[dict[str, Any]] = {
-        **PairEnsembleModel.hyperparameter_defaults,
-        "embed_dim": 128,
-        "hidden_dim": 64,
-    }
+    config_class: ClassVar[type[EnsembleConfig]] = EmbeddingMLPConfig
 
-    def _validate_hyperparameters(self, hp) -> None:
-        super()._validate_hyperparameters(hp)
-        _check_int("embed_dim", hp["embed_dim"], minimum=1)
-        _check_int("hidden_dim", hp["hidden_dim"], minimum=1)
-
-    def _build_network(self, n_train: int, generator: torch.Generator) -> nn.Module:
+    def _build_network(self, data: PairTrainingData, generator: torch.Generator) -> nn.Module:
         return _SummedEmbeddingMLP(
             self.ensemble_size,
             self.n_genes,
-            int(self.hparams["embed_dim"]),
-            int(self.hparams["hidden_dim"]),
+            int(self.config.embed_dim),
+            int(self.config.hidden_dim),
             generator,
         )

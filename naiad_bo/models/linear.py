@@ -34,7 +34,7 @@ from gpytorch.distributions import MultivariateNormal
 from linear_operator.operators import DiagLinearOperator, RootLinearOperator
 from torch import Tensor
 
-from naiad_bo.models.pair_ensemble import (
+from naiad_bo.models.validation import (
     NotFittedError,
     as_gene_pairs,
     as_single_effects,

@@ -2,15 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from naiad_bo.models.embedding_schedule import SCHEDULES, SMALL_SCREEN_MAX_GENES, get_schedule
+from naiad_bo.models.embedding_schedule import (
+    SCHEDULES,
+    SMALL_SCREEN_MAX_GENES,
+    EmbeddingSchedule,
+    default_schedule,
+)
+from naiad_bo.models.ensemble_config import EnsembleConfig
 from naiad_bo.models.naiad_net import NaiadNet
-from naiad_bo.models.pair_ensemble import PairEnsembleModel, _check_float, _check_int
+from naiad_bo.models.pair_ensemble import PairEnsembleModel, PairTrainingData
+from naiad_bo.models.validation import check_float, check_int
+
+
+@dataclass(frozen=True)
+class NaiadConfig(EnsembleConfig):
+    """:class:`~naiad_bo.models.ensemble_config.EnsembleConfig` plus NAIAD's architecture.
+
+    Attributes:
+        embed_dim: Gene-embedding size; None = from ``schedule`` and the average gene
+            occurrence ``2N/M`` at fit time (resolved value in ``model.embed_dim_``).
+        schedule: An :class:`~naiad_bo.models.EmbeddingSchedule` (or its registered name:
+            "norman_simpson", "horlbeck"); None = Norman table for <= 200 genes, else
+            Horlbeck (paper Table 5).
+        single_dim: Single-gene branch width; None = 64 for <= 200 genes (paper, Norman),
+            else 256 (Horlbeck, Simpson).
+        activation: "relu" (default) or "gelu" (the paper allows either; ReLU was as
+            accurate or better here and is cheaper).
+        output_init_scale: Std of the read-out weights in units of ``1/sqrt(width)``.
+        linear_skip: Add ``c0 + c1 (y_a + y_b)`` initialised at its least-squares fit.
+    """
+
+    embed_dim: int | None = None
+    schedule: EmbeddingSchedule | None = None
+    single_dim: int | None = None
+    activation: str = "relu"
+    output_init_scale: float = 1.0
+    linear_skip: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.embed_dim is not None:
+            check_int("embed_dim", self.embed_dim, minimum=0)
+        if self.single_dim is not None:
+            check_int("single_dim", self.single_dim, minimum=0)
+        if self.schedule is not None and not isinstance(self.schedule, EmbeddingSchedule):
+            raise TypeError(f"schedule must be an EmbeddingSchedule, got {self.schedule!r}")
+        if self.activation not in ("gelu", "relu"):
+            raise ValueError(f"activation must be 'gelu' or 'relu', got {self.activation!r}")
+        check_float("output_init_scale", self.output_init_scale)
+        if not isinstance(self.linear_skip, bool):
+            raise TypeError(f"linear_skip must be a bool, got {self.linear_skip!r}")
+
+    @classmethod
+    def _coerce(cls, name: str, value: Any) -> Any:
+        value = super()._coerce(name, value)
+        if name == "schedule" and isinstance(value, str):
+            if value not in SCHEDULES:
+                names = ", ".join(["auto", *SCHEDULES])
+                raise ValueError(f"unknown schedule {value!r}; expected one of: {names}")
+            return SCHEDULES[value]
+        return value
+
+    def _plain_field(self, name: str, value: Any) -> Any:
+        if isinstance(value, EmbeddingSchedule):
+            if SCHEDULES.get(value.name) != value:
+                raise NotImplementedError(
+                    "only registered embedding schedules can be saved, got a custom "
+                    f"{value.name!r}"
+                )
+            return value.name
+        return super()._plain_field(name, value)
 
 
 class NaiadEnsemble(PairEnsembleModel):
@@ -22,27 +89,18 @@ class NaiadEnsemble(PairEnsembleModel):
 
     Example:
         >>> screen = naiad_bo.load_screen("norman2019")
-        >>> model = NaiadEnsemble(screen.single_effects, seed=0).fit(train_X, train_Y)
+        >>> model = NaiadEnsemble(screen, seed=0).fit(train_X, train_Y)  # X: float gene ids
         >>> post = model.posterior(candidates.unsqueeze(-2))   # N x 1 x 2 -> N x 1 x 1
         >>> post.mean, post.variance
 
-    NAIAD hyper-parameters (besides the base ones: ``ensemble_size=5``, ``epochs="auto"``
-    = 500 for screens with <= 200 genes else 200, ``lr=1e-2``, ``batch_size=1024``,
-    ``warmup_fraction=0.1``, ``grad_clip=None``, ``dtype="float32"``, ...):
-
-    * ``embed_dim`` ("auto"): gene-embedding size; "auto" follows ``schedule`` at fit time
-      from the average gene occurrence ``2N/M`` (resolved value in ``embed_dim_``).
-    * ``schedule`` ("auto"): "norman_simpson", "horlbeck" (paper Table 5) or "auto" =
-      Norman table for screens with <= 200 genes, Horlbeck table otherwise.
-    * ``single_dim`` ("auto"): single-gene branch width; "auto" = 64 for <= 200 genes
-      (paper, Norman) else 256 (Horlbeck, Simpson).
-    * ``activation`` ("relu") or "gelu" (the paper allows either; ReLU was as accurate or
-      better here and is cheaper).
-    * ``output_init_scale`` (1.0): std of the read-out weights ``A1, A2`` in units of
-      ``1/sqrt(width)``. Smaller values start each member near the additive fit but
-      measurably *hurt* at small N (members stay close to linear).
-    * ``linear_skip`` (False): add ``c0 + c1 (y_a + y_b)`` initialised at its
-      least-squares fit. Neutral in our measurements; off = the paper's architecture.
+    Options are the fields of :class:`NaiadConfig` (keywords, or ``config=``): the training
+    ones of :class:`~naiad_bo.models.ensemble_config.EnsembleConfig` (``ensemble_size=5``,
+    ``epochs`` = 500 for screens with <= 200 genes else 200, ``lr=1e-2``,
+    ``batch_size=1024``, ...) and the architecture (``embed_dim``, ``schedule``,
+    ``single_dim``, ``activation``, ``output_init_scale``, ``linear_skip``). Smaller
+    ``output_init_scale`` starts each member near the additive fit but measurably *hurts* at
+    small N; ``linear_skip`` was neutral in our measurements (off = the paper's
+    architecture).
 
     Small-data stability (``benchmarks/naiad_stability.py``: N = 2M pairs, i.e. each gene
     seen ~4 times, 10 seeds, 10% test): test RMSE x1e-2 Norman 4.98 +- 0.07, K562
@@ -54,63 +112,42 @@ class NaiadEnsemble(PairEnsembleModel):
     per-member gradient clipping at 1.0 (~5% worse), all guards together (6.21 / 6.09).
     """
 
-    hyperparameter_defaults: ClassVar[dict[str, Any]] = {
-        **PairEnsembleModel.hyperparameter_defaults,
-        "embed_dim": "auto",
-        "schedule": "auto",
-        "single_dim": "auto",
-        "activation": "relu",
-        "output_init_scale": 1.0,
-        "linear_skip": False,
-    }
+    config_class: ClassVar[type[EnsembleConfig]] = NaiadConfig
     small_screen_max_genes: ClassVar[int] = SMALL_SCREEN_MAX_GENES
     single_dim_small_screen: ClassVar[int] = 64
     single_dim_large_screen: ClassVar[int] = 256
 
-    def _validate_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._validate_hyperparameters(hp)
-        if hp["embed_dim"] != "auto":
-            _check_int("embed_dim", hp["embed_dim"], minimum=0)
-        if hp["single_dim"] != "auto":
-            _check_int("single_dim", hp["single_dim"], minimum=0)
-        if hp["schedule"] != "auto" and hp["schedule"] not in SCHEDULES:
-            names = ", ".join(["auto", *SCHEDULES])
-            raise ValueError(f"unknown schedule {hp['schedule']!r}; expected one of: {names}")
-        if hp["activation"] not in ("gelu", "relu"):
-            raise ValueError(f"activation must be 'gelu' or 'relu', got {hp['activation']!r}")
-        _check_float("output_init_scale", hp["output_init_scale"])
-        if not isinstance(hp["linear_skip"], bool):
-            raise TypeError(f"linear_skip must be a bool, got {hp['linear_skip']!r}")
-
     def resolve_embed_dim(self, n_train: int) -> int:
         """Embedding size used for ``n_train`` training pairs (schedule or fixed)."""
-        if self.hparams["embed_dim"] != "auto":
-            return int(self.hparams["embed_dim"])
-        return get_schedule(self.hparams["schedule"], self.n_genes).embed_dim(n_train, self.n_genes)
+        cfg = self.config
+        if cfg.embed_dim is not None:
+            return int(cfg.embed_dim)
+        schedule = default_schedule(self.n_genes) if cfg.schedule is None else cfg.schedule
+        return schedule.embed_dim(n_train, self.n_genes)
 
     def resolve_single_dim(self) -> int:
         """Single-gene branch width (paper: 64 for Norman-size screens, else 256)."""
-        if self.hparams["single_dim"] != "auto":
-            return int(self.hparams["single_dim"])
+        if self.config.single_dim is not None:
+            return int(self.config.single_dim)
         if self.n_genes <= self.small_screen_max_genes:
             return self.single_dim_small_screen
         return self.single_dim_large_screen
 
-    def _build_network(self, n_train: int, generator: torch.Generator) -> nn.Module:
-        hp = self.hparams
+    def _build_network(self, data: PairTrainingData, generator: torch.Generator) -> nn.Module:
+        cfg = self.config
         x = self.standardized_single_effects()
         skip = None
-        if hp["linear_skip"]:
-            skip = _symmetric_linear_fit(x, self.train_X_, self.standardized_targets())
-        self.embed_dim_ = self.resolve_embed_dim(n_train)
+        if cfg.linear_skip:
+            skip = _symmetric_linear_fit(x, data.X, data.targets)
+        self.embed_dim_ = self.resolve_embed_dim(data.n)
         self.single_dim_ = self.resolve_single_dim()
         return NaiadNet(
             x,
             ensemble_size=self.ensemble_size,
             embed_dim=self.embed_dim_,
             single_dim=self.single_dim_,
-            activation=hp["activation"],
-            output_init_scale=float(hp["output_init_scale"]),
+            activation=cfg.activation,
+            output_init_scale=float(cfg.output_init_scale),
             skip_init=skip,
             generator=generator,
         )

@@ -24,8 +24,9 @@ multiplies viabilities, ``(1 + y_ab) = (1 + y_a)(1 + y_b)``, which in gamma unit
     E_{ab} = (1 + y_a)(1 + y_b) - 1 = y_a + y_b + y_a y_b,
 
 the multiplicative (fitness-product) model of genetic interactions. The network learns the
-residual ``y_ab - E_ab``; predictions are ``E_ab + residual``. Override
-:meth:`RecoverEnsemble.expectation` for phenotypes on another scale.
+residual ``y_ab - E_ab``; predictions are ``E_ab + residual``. The offset is an outcome
+transform (:class:`BlissOffset`, chained before ``Standardize``), applied by BoTorch's
+posterior; pass another ``outcome_transform`` for phenotypes on another scale.
 
 **Network.** Per gene an embedding ``e_g`` (``d = 128``); two projections ``U, V`` (``d x K``)
 give ``p_g = U' e_g`` and ``q_g = V' e_g``; the symmetrised bilinear combination
@@ -43,13 +44,84 @@ once the per-gene projections are computed (they are cached while scoring).
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
+from botorch.models.transforms.outcome import (
+    ChainedOutcomeTransform,
+    OutcomeTransform,
+    Standardize,
+)
 from torch import Tensor, nn
 
+from naiad_bo.models.ensemble_config import EnsembleConfig
 from naiad_bo.models.gene_projection import GeneProjectionNet, uniform_parameter
-from naiad_bo.models.pair_ensemble import PairEnsembleModel, _check_int
+from naiad_bo.models.pair_ensemble import PairEnsembleModel, PairTrainingData
+from naiad_bo.models.validation import as_gene_pairs, check_int
+
+
+@dataclass(frozen=True)
+class RecoverConfig(EnsembleConfig):
+    """Training settings plus RECOVER's sizes.
+
+    Attributes:
+        embed_dim: Gene embedding size (paper: 128).
+        bilinear_dim: Number ``K`` of bilinear forms.
+    """
+
+    embed_dim: int = 128
+    bilinear_dim: int = 64
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("embed_dim", self.embed_dim, minimum=1)
+        check_int("bilinear_dim", self.bilinear_dim, minimum=1)
+
+
+def bliss_expectation(single_effects: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    r"""Bliss-like expectation ``(1 + y_a)(1 + y_b) - 1 = y_a + y_b + y_a y_b`` (raw units)."""
+    ya = single_effects[a]
+    yb = single_effects[b]
+    return ya + yb + ya * yb
+
+
+class BlissOffset(OutcomeTransform):
+    r"""Outcome transform ``y -> y - E_ab`` with the Bliss expectation ``E_ab`` of the pair.
+
+    ``forward`` subtracts and ``untransform`` adds :func:`bliss_expectation` at the gene
+    pair ``X`` (``... x q x 2`` ids); noise variances are unchanged (a fixed shift).
+
+    Args:
+        single_effects: ``(M,)`` single-gene effects (raw units).
+    """
+
+    def __init__(self, single_effects: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("single_effects", single_effects.detach().to(torch.float64).clone())
+
+    def _expectation(self, X: Tensor | None, like: Tensor) -> Tensor:
+        if X is None:
+            raise ValueError("BlissOffset needs the gene pairs X to (un)transform outcomes")
+        pairs = as_gene_pairs(X, self.single_effects.numel())
+        e = bliss_expectation(self.single_effects, pairs[..., 0], pairs[..., 1]).unsqueeze(-1)
+        if like.ndim == e.ndim + 1:  # ensemble values: batch x s x q x 1
+            e = e.unsqueeze(-3)
+        return e
+
+    def forward(self, Y: Tensor, Yvar: Tensor | None = None, X: Tensor | None = None):
+        """``(Y - E(X), Yvar)``."""
+        return Y - self._expectation(X, Y), Yvar
+
+    def untransform(self, Y: Tensor, Yvar: Tensor | None = None, X: Tensor | None = None):
+        """``(Y + E(X), Yvar)`` (member values ``batch x s x q x 1`` broadcast over s)."""
+        return Y + self._expectation(X, Y), Yvar
+
+    def subset_output(self, idcs: list[int]) -> BlissOffset:
+        """Single output: itself for ``[0]``."""
+        if list(idcs) != [0]:
+            raise ValueError(f"BlissOffset has one output, got {idcs}")
+        return self
 
 
 class _SymmetricBilinear(GeneProjectionNet):
@@ -94,7 +166,6 @@ class _SymmetricBilinear(GeneProjectionNet):
         return (h * self.out_weight.unsqueeze(1)).sum(-1) + self.out_bias.unsqueeze(-1)
 
 
-
 class RecoverEnsemble(PairEnsembleModel):
     r"""Deep ensemble of RECOVER-style symmetric bilinear models on the Bliss-like residual.
 
@@ -103,39 +174,31 @@ class RecoverEnsemble(PairEnsembleModel):
     ``p_g = U' e_g``, ``q_g = V' e_g`` from learned gene embeddings ``e_g``. Exactly
     symmetric in ``(a, b)``; all members are trained at once.
 
-    Hyper-parameters (besides the base ones of
-    :class:`~naiad_bo.models.pair_ensemble.PairEnsembleModel`, ``lr`` 1e-2 included: the
+    Options (:class:`RecoverConfig`; besides the training ones of
+    :class:`~naiad_bo.models.ensemble_config.EnsembleConfig`, ``lr`` 1e-2 included: the
     paper's 1e-1 for RECOVER is unstable here, see the module docstring):
 
     * ``embed_dim`` (128): gene embedding size (paper: 128).
     * ``bilinear_dim`` (64): number ``K`` of bilinear forms.
     """
 
-    hyperparameter_defaults: ClassVar[dict[str, Any]] = {
-        **PairEnsembleModel.hyperparameter_defaults,
-        "embed_dim": 128,
-        "bilinear_dim": 64,
-    }
-
-    def _validate_hyperparameters(self, hp) -> None:
-        super()._validate_hyperparameters(hp)
-        _check_int("embed_dim", hp["embed_dim"], minimum=1)
-        _check_int("bilinear_dim", hp["bilinear_dim"], minimum=1)
+    config_class: ClassVar[type[EnsembleConfig]] = RecoverConfig
 
     def expectation(self, a: Tensor, b: Tensor) -> Tensor:
         r"""Bliss-like expectation ``(1 + y_a)(1 + y_b) - 1`` (float64 ``(n,)``, raw units)."""
-        ya = self.single_effects[a]
-        yb = self.single_effects[b]
-        return ya + yb + ya * yb
+        return bliss_expectation(self.single_effects, a, b)
 
-    def _offset(self, a: Tensor, b: Tensor) -> Tensor:
-        return self.expectation(a, b)
+    def _default_outcome_transform(self) -> OutcomeTransform:
+        """``BlissOffset`` then ``Standardize``: the network learns the standardised residual."""
+        return ChainedOutcomeTransform(
+            bliss=BlissOffset(self.single_effects), standardize=Standardize(m=1)
+        )
 
-    def _build_network(self, n_train: int, generator: torch.Generator) -> nn.Module:
+    def _build_network(self, data: PairTrainingData, generator: torch.Generator) -> nn.Module:
         return _SymmetricBilinear(
             self.ensemble_size,
             self.n_genes,
-            int(self.hparams["embed_dim"]),
-            int(self.hparams["bilinear_dim"]),
+            int(self.config.embed_dim),
+            int(self.config.bilinear_dim),
             generator,
         )

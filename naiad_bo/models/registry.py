@@ -1,6 +1,7 @@
 """Command-line names of the surrogate models.
 
-Every class here follows the surrogate contract ``Cls(single_effects, *, seed=0, **hparams)``,
+Every class here follows the surrogate contract ``Cls(single_effects, *, seed=0, **options)``
+(options: the fields of the class's typed config, e.g. ``epochs=200``),
 ``.fit(train_X, train_Y) -> self``, ``.posterior(X)``; the CLI and benchmarks look classes up
 by name instead of switching on strings.
 """

@@ -1,21 +1,30 @@
-"""Exact Monte-Carlo sampling of a finite ensemble: every member exactly once.
+r"""MC samplers for ensemble posteriors: exact member enumeration where it is exact.
 
-A deep ensemble's predictive distribution is a uniform mixture over its ``s`` members.
-BoTorch's default sampler for an :class:`~botorch.posteriors.ensemble.EnsemblePosterior`
-(:class:`~botorch.sampling.index_sampler.IndexSampler`) draws 512 random member indices,
-which is both noisy (member frequencies vary) and wasteful (512 evaluations of what are
-only ``s`` distinct values). :class:`EnsembleMemberSampler` instead returns the ``s``
-member predictions once each, so an MC acquisition's sample average *is* the ensemble
+A deep ensemble's predictive distribution is a mixture over its ``s`` members. BoTorch's
+default sampler for an ``EnsemblePosterior``
+(:class:`~botorch.sampling.index_sampler.IndexSampler`) draws random member indices, which
+is noisy (member frequencies vary). For a *uniformly weighted* ensemble,
+:class:`EnsembleMemberSampler` instead uses every member equally often: with a sample count
+that is a multiple of ``s`` the sample average of any MC acquisition *is* the ensemble
 average.
 
-:class:`MemberEnsemblePosterior` is an ``EnsemblePosterior`` whose default sampler (the
-one BoTorch's ``get_sampler`` dispatcher hands to MC acquisitions constructed without
-``sampler=``) is the exact :class:`EnsembleMemberSampler`. Our ensemble models return it
-from ``posterior()``, so ``qUpperConfidenceBound(model, beta)`` is exact out of the box.
-For any other ``EnsemblePosterior`` pass the sampler explicitly::
+Which sampler an MC acquisition gets by default (``botorch.sampling.get_sampler`` for a
+:class:`~naiad_bo.models.ensemble_posterior.MemberEnsemblePosterior`, requested shape
+``sample_shape``, e.g. BoTorch's 512):
 
-    sampler = EnsembleMemberSampler(ensemble_size=model.ensemble_size)
-    acqf = qSimpleRegret(model, sampler=sampler)
+=================================  ====================================================
+uniform weights, ``n % s == 0``    :class:`EnsembleMemberSampler` (exact; ``n / s`` copies
+                                   of every member)
+uniform weights, ``n % s != 0``    :class:`EnsembleMemberSampler` (balanced: every member
+                                   ``floor(n / s)`` times, the ``n % s`` extra draws go to
+                                   distinct members chosen by ``seed``; not exact)
+weighted members                   BoTorch's ``IndexSampler`` (draws from the weights)
+=================================  ====================================================
+
+The requested ``sample_shape`` is always kept, so a ``ModelList`` of an ensemble and a GP
+(whose ``ListSampler`` needs equal shapes) works under MC acquisitions. Pass
+``sampler=EnsembleMemberSampler(model.ensemble_size)`` to an acquisition for exactly one
+sample per member.
 """
 
 from __future__ import annotations
@@ -24,45 +33,64 @@ import torch
 from botorch.posteriors.ensemble import EnsemblePosterior
 from botorch.sampling.base import MCSampler
 from botorch.sampling.get_sampler import GetSampler
+from botorch.sampling.index_sampler import IndexSampler
 from torch import Tensor
 
+from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior
 
-class MemberEnsemblePosterior(EnsemblePosterior):
-    """An :class:`EnsemblePosterior` whose default MC sampler enumerates the members.
-
-    Identical to its parent in every statistic (``mean``, ``variance``, ``rsample``);
-    the only difference is the sampler that ``botorch.sampling.get_sampler`` returns
-    for it: :class:`EnsembleMemberSampler` instead of a random ``IndexSampler``.
-    """
+__all__ = ["EnsembleMemberSampler", "MemberEnsemblePosterior"]
 
 
 class EnsembleMemberSampler(MCSampler):
-    r"""Exact sampler for uniformly weighted ensemble posteriors.
+    r"""Balanced index sampler for uniformly weighted ensemble posteriors.
 
-    Produces ``sample_shape = (s,)`` samples where sample ``k`` is member ``k`` for every
-    t-batch, i.e. ``samples[k, ..., q, m] = posterior.values[..., k, q, m]``. Averages over
-    the sample dimension are therefore exact ensemble averages, and the same member is
-    used jointly for all ``q`` points of a t-batch (as BoTorch's ``IndexSampler`` does).
+    Sample ``j`` (in the flattened ``sample_shape``) is member ``j mod s`` for every t-batch,
+    jointly over the ``q`` points (as BoTorch's ``IndexSampler`` uses one member per
+    t-batch). With ``n = sample_shape.numel()`` a multiple of ``s`` every member appears
+    ``n / s`` times and sample averages are exact ensemble averages (:attr:`is_exact`).
+    Otherwise the last ``n mod s`` samples are distinct members drawn with ``seed``.
 
     Args:
         ensemble_size: Number of members ``s`` of the posteriors this sampler serves.
+        sample_shape: Requested sample shape (default ``(s,)``: each member once).
+        seed: Seed for the remainder members (only used when ``n mod s != 0``).
     """
 
-    def __init__(self, ensemble_size: int) -> None:
+    def __init__(
+        self, ensemble_size: int, sample_shape: torch.Size | None = None, seed: int | None = 0
+    ) -> None:
         if isinstance(ensemble_size, bool) or not isinstance(ensemble_size, int):
             raise TypeError(f"ensemble_size must be an int, got {ensemble_size!r}")
         if ensemble_size < 1:
             raise ValueError(f"ensemble_size must be >= 1, got {ensemble_size}")
-        # seed=0: MCSampler would otherwise draw a seed from the global RNG; unused here.
-        super().__init__(sample_shape=torch.Size([ensemble_size]), seed=0)
+        shape = torch.Size([ensemble_size]) if sample_shape is None else torch.Size(sample_shape)
+        if shape.numel() < 1:
+            raise ValueError(f"sample_shape must hold at least one sample, got {tuple(shape)}")
+        # seed=0 by default: MCSampler would otherwise draw a seed from the global RNG
+        super().__init__(sample_shape=shape, seed=0 if seed is None else seed)
         self.ensemble_size = ensemble_size
 
+    @property
+    def is_exact(self) -> bool:
+        """True when every member is used equally often (sample count a multiple of ``s``)."""
+        return self.sample_shape.numel() % self.ensemble_size == 0
+
     def forward(self, posterior: EnsemblePosterior) -> Tensor:
-        """Return all members' values: ``s x batch_shape x q x m``."""
+        """Member values: ``sample_shape x batch_shape x q x m``."""
         self._construct_base_samples(posterior=posterior)
         return posterior.rsample_from_base_samples(
             sample_shape=self.sample_shape, base_samples=self.base_samples
         )
+
+    def member_indices(self) -> Tensor:
+        """The member index of every sample, ``sample_shape`` (CPU long)."""
+        n, s = self.sample_shape.numel(), self.ensemble_size
+        idx = torch.arange(n) % s
+        extra = n % s
+        if extra:
+            g = torch.Generator().manual_seed(self.seed)
+            idx[n - extra :] = torch.randperm(s, generator=g)[:extra]
+        return idx.view(self.sample_shape)
 
     def _construct_base_samples(self, posterior: EnsemblePosterior) -> None:
         if not isinstance(posterior, EnsemblePosterior):
@@ -86,9 +114,9 @@ class EnsembleMemberSampler(MCSampler):
             or self.base_samples.shape != target_shape
             or self.base_samples.device != posterior.device
         ):
-            idx = torch.arange(self.ensemble_size, device=posterior.device)
-            idx = idx.view(-1, *([1] * len(posterior.batch_shape))).expand(target_shape)
-            self.register_buffer("base_samples", idx.contiguous())
+            idx = self.member_indices().to(posterior.device)
+            idx = idx.view(*self.sample_shape, *([1] * len(posterior.batch_shape)))
+            self.register_buffer("base_samples", idx.expand(target_shape).contiguous())
 
     def _update_base_samples(self, posterior: EnsemblePosterior, base_sampler: MCSampler) -> None:
         """No-op (API compatibility with BoTorch's cached-Cholesky acquisitions)."""
@@ -100,10 +128,8 @@ def _get_member_sampler(
     sample_shape: torch.Size,
     *,
     seed: int | None = None,
-) -> EnsembleMemberSampler:
-    """Default sampler for :class:`MemberEnsemblePosterior`: exact member enumeration.
-
-    The requested ``sample_shape`` (BoTorch's default is 512 draws) is deliberately
-    replaced by ``(s,)``: the ``s`` members are the whole distribution.
-    """
-    return EnsembleMemberSampler(ensemble_size=posterior.ensemble_size)
+) -> MCSampler:
+    """Default sampler for :class:`MemberEnsemblePosterior` (see the module table)."""
+    if posterior.is_uniform:
+        return EnsembleMemberSampler(posterior.ensemble_size, sample_shape=sample_shape, seed=seed)
+    return IndexSampler(sample_shape=sample_shape, seed=seed)

@@ -12,7 +12,7 @@ import torch
 from botorch.models.deterministic import DeterministicModel
 from torch import Tensor
 
-from naiad_bo.models.pair_ensemble import as_gene_pairs, as_single_effects, as_targets
+from naiad_bo.models.validation import as_gene_pairs, as_single_effects, as_targets
 
 
 class SingleEffectSumModel(DeterministicModel):

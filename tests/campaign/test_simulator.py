@@ -176,6 +176,24 @@ def test_complete_screens_use_the_pair_space(norman, screen_factory):
     sim.run("mpe")
 
 
+def test_without_self_pairs_they_are_neither_acquired_nor_counted(norman):
+    same = norman.pairs["gene_a"] == norman.pairs["gene_b"]
+    res = simulate_campaign(norman, "sum", "mpe", initial=100, batch=100, rounds=2, seed=1,
+                            self_pairs=False, protocol="prospective")
+    acquired = np.concatenate(res.batches)
+    assert (acquired[:, 0] != acquired[:, 1]).all() and res.config["self_pairs"] is False
+    # the true top-200 is that of the distinct-gene pairs
+    distinct = norman.pairs[~same]
+    y = distinct["y"].to_numpy()
+    top = set(map(tuple, distinct[["gene_a", "gene_b"]].to_numpy()[np.argsort(y, kind="stable")
+                                                                   [:200]].tolist()))
+    assert res.records[-1]["measured_top200"] == len(top & set(map(tuple, acquired.tolist())))
+    with_self = simulate_campaign(norman, "sum", "mpe", initial=100, batch=100, rounds=2,
+                                  seed=1, protocol="prospective")
+    assert (np.concatenate(with_self.batches)[:, 0] == np.concatenate(
+        with_self.batches)[:, 1]).any()
+
+
 def test_custom_protocol_fraction(toy):
     sim = CampaignSimulator(toy, "sum", initial=20, batch=10, rounds=1,
                             protocol=PaperProtocol(0.5), top_k=20)

@@ -59,6 +59,31 @@ def test_simulate_prospective_on_a_csv(tmp_path):
     assert records[-1]["top10_discovered"] == 10
 
 
+def test_simulate_no_self_pairs_and_spec_options(tmp_path, capsys):
+    csv = _toy_csv(tmp_path / "toy.csv", 12)  # 78 pairs, 12 of them same-gene
+    out = tmp_path / "n.json"
+    rc = main(["simulate", "--screen", str(csv), "--surrogate", "linear", "--acquisition",
+               "mpe", "--initial", "6", "--batch", "10", "--rounds", "6", "--seeds", "0",
+               "--protocol", "prospective", "--top-k", "10", "--no-self-pairs",
+               "--json", str(out), "--quiet"])
+    assert rc == 0
+    records = json.loads(out.read_text())
+    assert records[-1]["n_measured"] == 66 and records[-1]["n_available"] == 0
+    assert "same-gene pairs left out" in capsys.readouterr().out
+    # the spec grammar and its --surrogate-option alias give the same records
+    kw = ["simulate", "--screen", "norman2019", "--acquisition", "mpe", "--initial", "40",
+          "--batch", "20", "--rounds", "1", "--seeds", "0", "--quiet"]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert main([*kw, "--surrogate", "naiad:epochs=3,ensemble_size=2", "--json", str(a)]) == 0
+    assert main([*kw, "--surrogate", "naiad", "--surrogate-option", "epochs=3",
+                 "--surrogate-option", "ensemble_size=2", "--json", str(b)]) == 0
+    strip = {"fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_cpu_s",
+             "select_cpu_s", "round_cpu_s", "surrogate"}
+    ra, rb = ([{k: v for k, v in r.items() if k not in strip} for r in json.loads(p.read_text())]
+              for p in (a, b))
+    assert ra == rb
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -68,6 +93,8 @@ def test_simulate_prospective_on_a_csv(tmp_path):
         (["--surrogate", "sum", "--acquisition", "variance"], "deterministic"),
         (["--surrogate", "gp"], "unknown model"),
         (["--surrogate-option", "epoch=3"], "unknown hyper-parameter"),
+        (["--surrogate", "naiad:epochs=-2"], "surrogate spec 'naiad:epochs=-2'"),
+        (["--surrogate-option", "epochs"], "expected KEY=VALUE"),
         (["--acquisition", "ucb:kapa=1"], "kapa"),
         (["--top-k", "100000"], "top_k"),
     ],

@@ -61,7 +61,7 @@ def test_chunked_scoring_and_save_load(norman, tmp_path):
     m = EmbeddingMLPEnsemble(norman.single_effects, seed=0, **dict(FAST, epochs=10))
     m.fit(X[s.train], Y[s.train])
     full = m(X[s.test])
-    m.hparams["chunk_size"] = 97
+    m.set_chunk_size(97)
     assert torch.allclose(m(X[s.test]), full, atol=1e-6)
     m.save(tmp_path / "mlp.pt")
     loaded = EmbeddingMLPEnsemble.load(tmp_path / "mlp.pt")
@@ -71,7 +71,7 @@ def test_chunked_scoring_and_save_load(norman, tmp_path):
 
 def test_defaults_and_bad_hyperparameters():
     m = EmbeddingMLPEnsemble(np.zeros(4))
-    assert m.hparams["embed_dim"] == 128 and m.hparams["lr"] == 1e-2
+    assert m.config.embed_dim == 128 and m.config.lr == 1e-2
     with pytest.raises(ValueError, match="embed_dim"):
         EmbeddingMLPEnsemble(np.zeros(4), embed_dim=0)
     with pytest.raises(TypeError, match="hidden_dim"):

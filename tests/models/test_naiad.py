@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -12,12 +14,19 @@ from botorch.acquisition import (
     qSimpleRegret,
     qUpperConfidenceBound,
 )
-from botorch.acquisition.objective import ScalarizedPosteriorTransform
+from botorch.acquisition.objective import GenericMCObjective, ScalarizedPosteriorTransform
+from botorch.models import ModelList, SingleTaskGP
 from botorch.models.ensemble import EnsembleModel
+from botorch.models.transforms.input import Normalize
 from botorch.optim import optimize_acqf_discrete
 from botorch.posteriors.ensemble import EnsemblePosterior
+from botorch.sampling.index_sampler import IndexSampler
 
+from naiad_bo.acquisition import MaxPredictedEffect, as_pointwise, select_batch
+from naiad_bo.direction import Direction, posterior_transform
 from naiad_bo.models import EnsembleMemberSampler, NaiadEnsemble
+from naiad_bo.models.training import train_members
+from naiad_bo.space import PairSet, PairSpace
 
 
 def _split(screen, n_train: int, seed: int = 0):
@@ -53,7 +62,8 @@ def test_beats_linear_model_at_small_n_on_norman(norman):
     te = rest[: len(pairs) // 10]
     model = NaiadEnsemble(norman.single_effects, seed=0).fit(pairs[tr], y[tr].unsqueeze(-1))
     assert model.epochs_ == 500 and model.embed_dim_ == 4 and model.single_dim_ == 64
-    rmse = (model(pairs[te]).mean(0).squeeze(-1) - y[te]).pow(2).mean().sqrt().item()
+    pred = model.posterior(pairs[te].double()).mean.squeeze(-1)
+    rmse = (pred - y[te]).pow(2).mean().sqrt().item()
     assert rmse < 0.95 * _linear_rmse(norman, pairs, y, tr, te)
 
 
@@ -61,7 +71,7 @@ def test_is_a_botorch_ensemble_model_with_shapes(norman_fit):
     model, pairs, *_ = norman_fit
     assert isinstance(model, EnsembleModel) and model.num_outputs == 1
     X = pairs[:24].reshape(2, 3, 4, 2)
-    out = model(X)
+    out = model.posterior(X.double()).values
     assert out.shape == (2, 3, 5, 4, 1)  # batch x s x q x 1
     post = model.posterior(X)
     assert isinstance(post, EnsemblePosterior)
@@ -72,13 +82,14 @@ def test_is_a_botorch_ensemble_model_with_shapes(norman_fit):
 
 def test_exactly_symmetric_on_all_pairs(norman_fit):
     model, pairs, *_ = norman_fit
-    assert torch.equal(model(pairs), model(pairs.flip(-1)))
+    assert torch.equal(model(pairs), model(pairs.flip(-1)))  # transformed space
+    assert torch.equal(model.posterior(pairs).values, model.posterior(pairs.flip(-1)).values)
 
 
 def test_reproducible_and_members_differ(norman):
     pairs, y, tr, _ = _split(norman, 150, seed=1)
     fit = lambda seed: NaiadEnsemble(norman.single_effects, seed=seed, epochs=10).fit(  # noqa: E731
-        pairs[tr], y[tr].unsqueeze(-1))(pairs)
+        pairs[tr], y[tr].unsqueeze(-1)).posterior(pairs).values
     a, b, c = fit(7), fit(7), fit(8)
     assert torch.equal(a, b)
     assert not torch.allclose(a, c)
@@ -87,13 +98,13 @@ def test_reproducible_and_members_differ(norman):
 
 def test_float64_inputs_and_float32_scoring_are_exact_enough(norman_fit):
     model, pairs, *_ = norman_fit
-    v_long = model(pairs)
-    v_ax = model(pairs.double())  # what Ax hands us
+    v_long = model.posterior(pairs).values
+    v_ax = model.posterior(pairs.double()).values  # what Ax hands us
     assert v_ax.dtype == torch.float64
     assert torch.equal(v_ax, v_long)
     model.set_compute_dtype("float64")
     try:
-        v64 = model(pairs)
+        v64 = model.posterior(pairs).values
     finally:
         model.set_compute_dtype("float32")
     assert (v64 - v_long).abs().max().item() < 1e-5  # phenotype sd ~0.1
@@ -111,7 +122,7 @@ def test_adaptive_embedding_and_paper_defaults(norman, horlbeck):
     assert NaiadEnsemble(norman.single_effects, embed_dim=8).resolve_embed_dim(100) == 8
     big = NaiadEnsemble(horlbeck.single_effects)
     assert big.resolve_embed_dim(500) == 4 and big.resolve_embed_dim(1000) == 16  # Horlbeck row
-    assert big.resolve_single_dim() == 256 and big._resolve_epochs(500) == 200
+    assert big.resolve_single_dim() == 256 and big.resolve_epochs(500) == 200
     assert NaiadEnsemble(horlbeck.single_effects, schedule="norman_simpson").resolve_embed_dim(
         1000) == 4
 
@@ -120,20 +131,22 @@ def test_scores_all_horlbeck_pairs_chunked(horlbeck):
     pairs, y, tr, _ = _split(horlbeck, 500)
     model = NaiadEnsemble(horlbeck.single_effects, epochs=3, chunk_size=4096)
     model.fit(pairs[tr], y[tr].unsqueeze(-1))
-    out = model(pairs)
+    out = model.posterior(pairs).values
     assert out.shape == (5, horlbeck.n_pairs, 1) and torch.isfinite(out).all()
-    model.hparams["chunk_size"] = 10**6  # one chunk: same numbers
-    torch.testing.assert_close(model(pairs), out)
+    model.set_chunk_size(10**6)  # one chunk: same numbers
+    torch.testing.assert_close(model.posterior(pairs).values, out)
 
 
 def test_save_load_round_trip(tmp_path, norman_fit):
     model, pairs, *_ = norman_fit
     model.save(tmp_path / "naiad.pt")
     loaded = NaiadEnsemble.load(tmp_path / "naiad.pt")
-    assert torch.equal(loaded(pairs), model(pairs))
-    assert loaded.hparams == model.hparams
+    assert torch.equal(loaded.posterior(pairs).values, model.posterior(pairs).values)
+    assert loaded.config == model.config and loaded.epochs_ == model.epochs_
     assert loaded.embed_dim_ == model.embed_dim_
-    assert loaded.y_mean_ == model.y_mean_ and loaded.y_std_ == model.y_std_
+    assert torch.equal(loaded.outcome_transform.means, model.outcome_transform.means)
+    assert torch.equal(loaded.outcome_transform.stdvs, model.outcome_transform.stdvs)
+    assert loaded.noise_variance_ == model.noise_variance_
     assert torch.equal(loaded.train_X_, model.train_X_)
 
 
@@ -160,22 +173,162 @@ def test_analytic_acquisitions(norman_fit):
     assert all(p.dtype == torch.float32 for p in model.network_.parameters())
 
 
-def test_mc_acquisitions_use_exact_member_sampler(norman_fit):
+def test_mc_acquisitions_exact_with_member_sampler_balanced_by_default(norman_fit):
     model, pairs, *_ = norman_fit
     X = pairs[:300].double().unsqueeze(-2)
-    members = model(X).squeeze(-1).squeeze(-1)  # N x s
-    sr = qSimpleRegret(model)
+    members = model.posterior(X).values.squeeze(-1).squeeze(-1)  # N x s
+    exact = EnsembleMemberSampler(model.ensemble_size)
+    sr = qSimpleRegret(model, sampler=exact)
     torch.testing.assert_close(sr(X), members.mean(-1))  # exact ensemble mean
-    assert isinstance(sr.sampler, EnsembleMemberSampler)
     beta = 2.0
-    qucb = qUpperConfidenceBound(model, beta=beta)
+    qucb = qUpperConfidenceBound(model, beta=beta, sampler=exact)
     mu = members.mean(-1, keepdim=True)
     want = (mu + (beta * torch.pi / 2) ** 0.5 * (members - mu).abs()).mean(-1)
     torch.testing.assert_close(qucb(X), want)
-    assert isinstance(qucb.sampler, EnsembleMemberSampler)
-    # an explicitly passed sampler works the same
-    explicit = qSimpleRegret(model, sampler=model.default_sampler())
-    torch.testing.assert_close(explicit(X), sr(X))
+    # default: BoTorch's 512 samples kept (ModelList needs it), members used 102-103 times each
+    default = qSimpleRegret(model)
+    default(X[:1])  # BoTorch builds the default sampler on the first call
+    assert isinstance(default.sampler, EnsembleMemberSampler)
+    assert default.sampler.sample_shape == (512,)
+    torch.testing.assert_close(default(X), members.mean(-1), atol=0.01 * members.std().item(),
+                               rtol=0)
+    # 510 = 102 x 5 samples: exact again
+    tiled = qSimpleRegret(model, sampler=EnsembleMemberSampler(5, torch.Size([510])))
+    torch.testing.assert_close(tiled(X), members.mean(-1))
+
+
+def test_model_list_with_a_gp_under_mc_acquisition(norman_fit):
+    """ModelList(NaiadEnsemble, SingleTaskGP) + qSimpleRegret with an objective (issue 8)."""
+    model, pairs, y, tr, rest = norman_fit
+    Xtr = pairs[tr].double()
+    Y2 = (Xtr[:, :1] - Xtr[:, 1:]).abs() / 100.0  # a second, smooth outcome
+    gp = SingleTaskGP(Xtr, Y2, input_transform=Normalize(d=2, bounds=torch.tensor(
+        [[0.0, 0.0], [111.0, 111.0]], dtype=torch.float64)))  # unfitted: enough for plumbing
+    both = ModelList(model, gp)
+    objective = GenericMCObjective(lambda Y, X: -Y[..., 0] + Y[..., 1])
+    acq = qSimpleRegret(both, objective=objective)
+    X = pairs[rest[:40]].double().unsqueeze(-2)
+    got = acq(X)
+    want = -model.posterior(X).mean[..., 0, 0] + gp.posterior(X).mean[..., 0, 0]
+    sd = gp.posterior(X).variance[..., 0, 0].sqrt()
+    assert ((got - want).abs() < 4 * sd / 512**0.5 + 1e-3 * model.posterior(X).variance[
+        ..., 0, 0].sqrt()).all()
+
+
+def test_weighted_ensemble_under_mc_acquisitions(norman, norman_fit):
+    _, pairs, y, tr, rest = norman_fit
+    w = torch.tensor([5.0, 1.0, 1.0, 1.0, 1.0])
+    model = NaiadEnsemble(norman.single_effects, seed=0, epochs=40, weights=w)
+    model.fit(pairs[tr], y[tr].unsqueeze(-1))
+    X = pairs[rest[:50]].double().unsqueeze(-2)
+    post = model.posterior(X)
+    weighted_mean = (post.values * (w / w.sum()).double()[:, None, None]).sum(-3)
+    torch.testing.assert_close(post.mean, weighted_mean)
+    acq = qSimpleRegret(model, sampler=IndexSampler(torch.Size([4096]), seed=0))
+    mc_sd = post.variance.sqrt()[..., 0, 0] / 4096**0.5
+    assert ((acq(X) - post.mean[..., 0, 0]).abs() < 5 * mc_sd + 1e-12).all()
+    default = qUpperConfidenceBound(model, beta=1.0)  # default sampler: IndexSampler
+    assert torch.isfinite(default(X)).all() and type(default.sampler) is IndexSampler
+
+
+def test_qlognei_ranks_agree_with_brute_force(norman, norman_fit):
+    """Exact NEI over members: mean_k max(f_k(x) - max_b f_k(b), 0) (strength = -y)."""
+    model, pairs, y, tr, rest = norman_fit
+    base = pairs[tr[:30]].double()
+    cand = pairs[rest[:400]].double()
+    s = model.ensemble_size
+    tf = posterior_transform(Direction.MINIMIZE)
+    acq = qLogNoisyExpectedImprovement(
+        model, X_baseline=base, sampler=EnsembleMemberSampler(s), posterior_transform=tf,
+        prune_baseline=False,
+    )
+    log_nei = acq(cand.unsqueeze(-2))
+    strength = lambda X: -model.posterior(X).values[..., 0]  # noqa: E731  s x n
+    best = strength(base).amax(-1, keepdim=True)  # per member
+    exact = (strength(cand) - best).clamp_min(0).mean(0)
+    positive = exact > 0
+    # with 5 exact members EI is exactly 0 wherever no member beats its own incumbent
+    assert 0 < positive.sum() < len(cand)
+    top_bf = set(torch.topk(exact, 10).indices.tolist())
+    top_acq = set(torch.topk(log_nei, 10).indices.tolist())
+    assert len(top_bf & top_acq) >= 9
+    ranks_bf = exact[positive].argsort().argsort().double()
+    ranks_acq = log_nei[positive].argsort().argsort().double()
+    spearman = torch.corrcoef(torch.stack([ranks_bf, ranks_acq]))[0, 1]
+    assert spearman > 0.95
+
+
+def test_optimize_acqf_discrete_agrees_with_select_batch(norman_fit):
+    model, pairs, y, tr, rest = norman_fit
+    space = PairSpace(model.n_genes)
+    measured = PairSet(space, pairs[tr])
+    for acq in (MaxPredictedEffect(model),
+                UpperConfidenceBound(model, beta=1.0, posterior_transform=posterior_transform(
+                    "minimize"))):
+        pointwise = acq if isinstance(acq, MaxPredictedEffect) else as_pointwise(acq)
+        sel = select_batch(pointwise, space, q=1, exclude=measured, progress=False)
+        choices = pairs[rest].double()
+        cand, val = optimize_acqf_discrete(acq, q=1, choices=choices)
+        assert torch.equal(torch.sort(cand[0].long()).values, sel.pairs[0])
+        torch.testing.assert_close(val.reshape(()).double(), sel.scores[0].double())
+
+
+def test_int64_inputs_ours_accept_stock_analytic_acquisitions_need_floats(norman_fit):
+    model, pairs, *_ = norman_fit
+    X = pairs[:5]
+    torch.testing.assert_close(model.posterior(X).mean, model.posterior(X.double()).mean)
+    with pytest.raises(TypeError, match="floating point"):  # BoTorch's self.to(X)
+        PosteriorMean(model)(X.unsqueeze(-2))
+
+
+def test_model_moves_to_another_device_after_fit(norman_fit):
+    model, pairs, *_ = norman_fit
+    moved = copy.deepcopy(model).to("meta")
+    assert moved.device.type == "meta"
+    assert all(p.device.type == "meta" for p in moved.network_.parameters())
+    assert moved.outcome_transform.means.device.type == "meta"
+    post = moved.posterior(pairs[:300].double().to("meta").reshape(3, 100, 2))
+    assert post.values.device.type == "meta" and post.values.shape == (3, 5, 100, 1)
+    with pytest.raises(ValueError, match="device"):
+        moved.posterior(pairs[:3].double())
+
+
+def test_fitting_path_allocates_on_the_data_device(norman):
+    """prepare -> build -> train -> score on ``meta``: any CPU allocation would fail."""
+    pairs, y, tr, _ = _split(norman, 300)
+    m = NaiadEnsemble(norman.single_effects, seed=0, epochs=2, batch_size=100, chunk_size=60)
+    meta = torch.device("meta")
+    data = m._prepare(pairs[tr].to(meta), y[tr].unsqueeze(-1).to(meta), None)
+    assert data.targets.device == meta and m.outcome_transform.means.device == meta
+    net = m._make_network(data, torch.Generator().manual_seed(0))
+    hist = train_members(net, data.X[:, 0], data.X[:, 1], data.targets.float(),
+                         config=m.config, epochs=2, generator=torch.Generator().manual_seed(0))
+    assert hist.device == meta
+    m.network_ = net
+    assert m.posterior(pairs[:300].double().to(meta)).values.device == meta
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
+
+
+@cuda
+def test_cuda_fit_score_and_acquire(norman):
+    pairs, y, tr, rest = _split(norman, 300)
+    cpu = NaiadEnsemble(norman.single_effects, seed=0, epochs=40).fit(pairs[tr].double(),
+                                                                       y[tr].unsqueeze(-1))
+    dev = torch.device("cuda")
+    gpu = NaiadEnsemble(norman.single_effects, seed=0, epochs=40, chunk_size=1000)
+    gpu.fit(pairs[tr].double().to(dev), y[tr].unsqueeze(-1).to(dev))
+    assert all(p.device.type == "cuda" for p in gpu.network_.parameters())
+    Xall = pairs.double()
+    m_cpu = cpu.posterior(Xall).mean
+    m_gpu = gpu.posterior(Xall.to(dev)).mean.cpu()  # several chunks
+    assert (m_cpu - m_gpu).abs().max() < 0.05 * y.std()  # same seed, other kernels
+    ucb = UpperConfidenceBound(gpu, beta=1.0, posterior_transform=posterior_transform(
+        "minimize", device=dev))
+    assert ucb(Xall[:10].to(dev).unsqueeze(-2)).device.type == "cuda"
+    moved = copy.deepcopy(cpu).to(dev)
+    torch.testing.assert_close(moved.posterior(Xall.to(dev)).mean.cpu(), m_cpu, atol=1e-5, rtol=0)
 
 
 def test_qlognei_runs_on_ensemble(norman_fit):

@@ -12,6 +12,7 @@ from naiad_bo.models.naiad_net import (
     _SingleEffectBranch,
     gene_sum_branch,
     single_effect_branch,
+    uses_member_loops,
 )
 
 S, M = 3, 40
@@ -145,3 +146,35 @@ def test_bad_arguments():
         _net(activation="tanh")
     with pytest.raises(ValueError, match="branch"):
         _net(embed_dim=0, single_dim=0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("n", [8, 200])
+def test_batched_device_path_equals_cpu_kernels_values_and_gradients(activation, n):
+    """The path used on GPUs (one batched expression per branch) == the per-member kernels."""
+    loops, batched = _net(activation=activation, skip_init=(0.1, 0.5)), None
+    batched = _net(activation=activation, skip_init=(0.1, 0.5))
+    loops.member_loops, batched.member_loops = True, False
+    a, b = _pairs(n)
+    g = torch.randn(S, n, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    out_l, out_b = loops(a, b), batched(a, b)
+    torch.testing.assert_close(out_b, out_l)
+    grads_l = torch.autograd.grad(out_l, list(loops.parameters()), g)
+    grads_b = torch.autograd.grad(out_b, list(batched.parameters()), g)
+    for gl, gb in zip(grads_l, grads_b, strict=True):
+        torch.testing.assert_close(gb, gl)
+    with torch.no_grad():
+        torch.testing.assert_close(batched(a, b), loops(a, b))
+        assert torch.equal(batched(a, b), batched(b, a))
+
+
+def test_kernel_path_is_chosen_by_device():
+    assert uses_member_loops(torch.device("cpu"))
+    assert not uses_member_loops(torch.device("cuda"))
+    assert not uses_member_loops(torch.device("meta"))
+    net = _net().to("meta")  # batched path: runs on a device without the CPU kernels
+    a = torch.zeros(50, dtype=torch.long, device="meta")
+    out = net(a, a)
+    assert out.device.type == "meta" and out.shape == (S, 50)
+    out.sum().backward()
+    assert net.emb.grad.device.type == "meta"

@@ -1,23 +1,27 @@
-"""PairEnsembleModel base machinery, exercised through a tiny additive subclass."""
+"""PairEnsembleModel: the BoTorch contract (transforms, posterior, noise, limits, devices).
+
+Exercised through a tiny additive subclass (fast) with an exact reference where one exists.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
 from botorch.acquisition import PosteriorMean
 from botorch.acquisition.objective import ScalarizedPosteriorTransform
+from botorch.exceptions.errors import UnsupportedError
+from botorch.models.transforms.input import Normalize
+from botorch.models.transforms.outcome import Log, Standardize
+from botorch.utils.datasets import SupervisedDataset
 from torch import nn
 
-from naiad_bo.models.pair_ensemble import (
-    NotFittedError,
-    PairEnsembleModel,
-    as_gene_pairs,
-    linear_warmup_decay,
-)
-from naiad_bo.models.sampler import MemberEnsemblePosterior
+from naiad_bo.direction import Direction
+from naiad_bo.models import EnsembleConfig, NotFittedError, PairEnsembleModel
+from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior
 
 M = 25
 
@@ -35,30 +39,25 @@ class _AdditiveNet(nn.Module):
         return out * float("nan") if self.nan else out
 
 
+@dataclass(frozen=True)
+class ToyConfig(EnsembleConfig):
+    init_scale: float = 0.1
+    make_nan: bool = False
+    epochs: int | None = 150
+    lr: float = 0.05
+
+
 class ToyEnsemble(PairEnsembleModel):
-    hyperparameter_defaults: ClassVar[dict[str, Any]] = {
-        **PairEnsembleModel.hyperparameter_defaults,
-        "init_scale": 0.1,
-        "make_nan": False,
-        "epochs": 150,
-        "lr": 0.05,
-    }
+    config_class: ClassVar[type[EnsembleConfig]] = ToyConfig
 
-    def _build_network(self, n_train, generator):
-        self.seen_n_train = n_train
-        return _AdditiveNet(self.ensemble_size, self.n_genes, self.hparams["init_scale"],
-                            generator, self.hparams["make_nan"])
-
-
-class OffsetToy(ToyEnsemble):
-    """Learns the residual over a fixed baseline y_a * y_b (the _offset hook)."""
-
-    def _offset(self, a, b):
-        return 100.0 * self.single_effects[a] * self.single_effects[b]
+    def _build_network(self, data, generator):
+        self.seen_n_train = data.n
+        return _AdditiveNet(self.ensemble_size, self.n_genes, self.config.init_scale,
+                            generator, self.config.make_nan)
 
 
 class UnbatchedToy(ToyEnsemble):
-    def _build_network(self, n_train, generator):
+    def _build_network(self, data, generator):
         return nn.Linear(2, 1)
 
 
@@ -73,32 +72,74 @@ def _data(n=200, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     effect, X, Y = _data()
-    return ToyEnsemble(effect, seed=0).fit(X, Y), X, Y
+    return ToyEnsemble(effect, seed=0).fit(X.double(), Y), X.double(), Y
 
 
-def test_fit_standardises_and_predicts_in_original_units(fitted):
+def test_standardize_is_the_outcome_transform_applied_by_botorch(fitted):
     model, X, Y = fitted
-    assert model.y_mean_.item() == pytest.approx(Y.mean().item())
-    assert model.y_std_.item() == pytest.approx(Y.std().item())
-    assert model.seen_n_train == len(X)
-    pred = model(X)  # s x n x 1, raw units
-    assert pred.shape == (5, len(X), 1)
-    rmse = (pred.mean(0) - Y).pow(2).mean().sqrt().item()
+    tf = model.outcome_transform
+    assert isinstance(tf, Standardize)
+    torch.testing.assert_close(tf.means.reshape(()), Y.mean())
+    torch.testing.assert_close(tf.stdvs.reshape(()), Y.std())  # ddof = 1 as before
+    z = model(X)  # forward: members in standardised units
+    assert abs(z.mean().item()) < 0.1 and 0.5 < z.std().item() < 1.5
+    post = model.posterior(X)
+    torch.testing.assert_close(post.values, z * Y.std() + Y.mean())
+    rmse = (post.mean - Y).pow(2).mean().sqrt().item()
     assert rmse < 0.1 * Y.std().item()  # an additive truth is learnt, offset 1000 restored
     assert model.train_loss_.shape == (150, 5)
     assert (model.train_loss_[-1] < 0.2 * model.train_loss_[0]).all()
+    assert model.seen_n_train == len(X)
 
 
-def test_offset_hook_adds_baseline_back():
-    effect, X, _ = _data()
-    y = 100.0 * effect[X[:, 0]] * effect[X[:, 1]] + 3.0 * (effect[X[:, 0]] + effect[X[:, 1]])
-    Y = torch.as_tensor(y).unsqueeze(-1)
-    model = OffsetToy(effect, seed=0).fit(X, Y)
-    # the network only had to learn the additive residual
-    assert (model(X).mean(0) - Y).abs().max().item() < 0.3
-    z = model.standardized_targets()
-    assert torch.allclose(z * model.y_std_ + model.y_mean_, Y.squeeze(-1) - model._offset(
-        X[:, 0], X[:, 1]))
+def test_user_outcome_transforms_are_honoured_or_none():
+    effect, X, Y = _data()
+    raw = ToyEnsemble(effect, outcome_transform=None, epochs=5).fit(X, Y)
+    assert not hasattr(raw, "outcome_transform")
+    torch.testing.assert_close(raw.posterior(X).values, raw(X))  # no transform: raw units
+    log = Log()
+    logged = ToyEnsemble(effect, outcome_transform=log, epochs=5).fit(X, Y)
+    assert logged.outcome_transform is log
+    torch.testing.assert_close(logged.posterior(X).values, logged(X).exp())
+    with pytest.raises(UnsupportedError, match="gene ids"):
+        ToyEnsemble(effect, input_transform=Normalize(d=2))
+    with pytest.raises(TypeError, match="OutcomeTransform"):
+        ToyEnsemble(effect, outcome_transform="standardize")
+
+
+def test_botorch_style_constructor_with_training_data(fitted):
+    model, X, Y = fitted
+    effect, *_ = _data()
+    other = ToyEnsemble(effect, X, Y, seed=0).fit()
+    assert torch.equal(other.posterior(X).values, model.posterior(X).values)
+    ds = SupervisedDataset(X, Y, feature_names=["gene_a", "gene_b"], outcome_names=["y"])
+    kwargs = ToyEnsemble.construct_inputs(ds, single_effects=effect, seed=0)
+    from_ds = ToyEnsemble(**kwargs).fit()
+    assert torch.equal(from_ds.posterior(X).values, model.posterior(X).values)
+    with pytest.raises(ValueError, match="single_effects"):
+        ToyEnsemble.construct_inputs(ds)
+    with pytest.raises(ValueError, match="both"):
+        ToyEnsemble(effect, X)
+    with pytest.raises(ValueError, match="needs train_X"):
+        ToyEnsemble(effect).fit()
+
+
+def test_config_is_typed_frozen_and_maps_keyword_options():
+    effect, *_ = _data()
+    m = ToyEnsemble(effect, ensemble_size=3, batch_size="auto", dtype="float64")
+    assert isinstance(m.config, ToyConfig)
+    assert m.config.ensemble_size == 3 and m.config.batch_size is None
+    assert m.config.dtype is torch.float64 and m.compute_dtype is torch.float64
+    with pytest.raises(AttributeError):
+        m.config.lr = 1.0  # frozen
+    assert m.hparams == m.config.to_dict() and m.hparams["dtype"] == "float64"
+    with pytest.raises(TypeError):
+        m.hparams["chunk_size"] = 10  # read-only view, not a switch
+    cfg = ToyConfig(ensemble_size=2)
+    m2 = ToyEnsemble(effect, config=cfg, lr=0.2)
+    assert m2.config == ToyConfig(ensemble_size=2, lr=0.2) and cfg.lr == 0.05
+    with pytest.raises(TypeError, match="ToyConfig"):
+        ToyEnsemble(effect, config=EnsembleConfig())
 
 
 def test_minibatches_and_reproducibility():
@@ -111,27 +152,60 @@ def test_minibatches_and_reproducibility():
     assert not torch.equal(p1, p3)
 
 
-def test_lr_schedule_warmup_then_decay():
-    total, warm = 100, 10
-    f = [linear_warmup_decay(i, total, warm) for i in range(total)]
-    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
-    assert all(x < y for x, y in zip(f[:10], f[1:10], strict=False))
-    assert all(x > y for x, y in zip(f[10:], f[11:], strict=False))
-    assert f[-1] == pytest.approx(1 / 90) and f[-1] > 0
-    assert linear_warmup_decay(0, 5, 0) == 1.0
-    with pytest.raises(ValueError):
-        linear_warmup_decay(5, 5, 0)
-
-
-def test_output_shapes_and_posterior(fitted):
+def test_posterior_values_statistics_and_shapes(fitted):
     model, X, _ = fitted
     Xb = X[:12].reshape(3, 4, 2)
-    assert model(Xb).shape == (3, 5, 4, 1)  # batch x s x q x 1
     post = model.posterior(Xb)
     assert isinstance(post, MemberEnsemblePosterior)
-    assert post.mean.shape == (3, 4, 1) and post.variance.shape == (3, 4, 1)
-    assert (post.variance > 0).all()
+    assert post.values.shape == (3, 5, 4, 1)  # batch x s x q x 1
+    torch.testing.assert_close(post.mean, post.values.mean(-3))
+    torch.testing.assert_close(post.variance, post.values.var(-3))  # unbiased over members
     assert model.num_outputs == 1 and model.batch_shape == torch.Size([])
+
+
+def test_observation_noise_from_train_yvar_and_estimated(fitted):
+    model, X, Y = fitted
+    effect, *_ = _data()
+    epistemic = model.posterior(X[:30]).variance
+    # no Yvar: in-sample mean squared residual of the ensemble mean
+    resid = (Y - model.posterior(X).mean).pow(2).mean().item()
+    assert model.noise_variance_ == pytest.approx(resid, rel=1e-10)
+    noisy = model.posterior(X[:30], observation_noise=True)
+    torch.testing.assert_close(noisy.variance, epistemic + resid)
+    torch.testing.assert_close(noisy.mean, model.posterior(X[:30]).mean)
+    given = torch.full((30, 1), 4.0, dtype=torch.float64)
+    torch.testing.assert_close(
+        model.posterior(X[:30], observation_noise=given).variance, epistemic + 4.0
+    )
+    # with train_Yvar: its mean; members are unchanged (Yvar does not weight the loss)
+    Yvar = torch.linspace(1.0, 3.0, len(X), dtype=torch.float64).unsqueeze(-1)
+    with_var = ToyEnsemble(effect, seed=0).fit(X, Y, Yvar)
+    assert with_var.noise_variance_ == pytest.approx(2.0)
+    assert torch.equal(with_var(X), model(X))
+    assert (with_var.posterior(X, observation_noise=True).variance > epistemic.min()).all()
+    with pytest.raises(UnsupportedError, match="observation noise"):
+        noisy.rsample(torch.Size([4]))
+    with pytest.raises(ValueError, match="broadcast"):
+        model.posterior(X[:30], observation_noise=torch.ones(7, 1))
+
+
+def test_bad_yvar_and_y():
+    effect, X, Y = _data()
+    model = ToyEnsemble(effect, epochs=2)
+    with pytest.raises(ValueError, match="negative"):
+        model.fit(X, Y, -torch.ones_like(Y))
+    with pytest.raises(ValueError, match="train_Yvar has 10"):
+        model.fit(X, Y, torch.ones(10, 1))
+    with pytest.raises(ValueError, match="train_Yvar must be n x 1"):
+        model.fit(X, Y, torch.ones(len(X), 2))
+    Ynan = Y.clone()
+    Ynan[5] = float("nan")
+    with pytest.raises(ValueError, match=r"NaN.*rows \[5\]"):
+        model.fit(X, Ynan)
+    with pytest.raises(ValueError, match="train_Y is on device meta but train_X is on cpu"):
+        model.fit(X, Y.to("meta"))
+    with pytest.raises(ValueError, match="train_Yvar is on device meta"):
+        model.fit(X, Y, torch.ones_like(Y).to("meta"))
 
 
 def test_scalarized_posterior_transform_applied_by_model(fitted):
@@ -143,72 +217,80 @@ def test_scalarized_posterior_transform_applied_by_model(fitted):
     assert isinstance(post, MemberEnsemblePosterior)
     torch.testing.assert_close(post.mean, 2.0 - plain.mean)
     torch.testing.assert_close(post.variance, plain.variance)
+    noisy = model.posterior(X[:7], observation_noise=True, posterior_transform=tf)
+    torch.testing.assert_close(noisy.variance, plain.variance + model.noise_variance_)
     with pytest.raises(ValueError, match="weights"):
         model.posterior(X[:2], posterior_transform=ScalarizedPosteriorTransform(
             weights=torch.tensor([1.0, 1.0])))
 
 
+def test_clear_limits(fitted):
+    model, X, Y = fitted
+    assert model.subset_output([0]) is model
+    with pytest.raises(ValueError, match="one output"):
+        model.subset_output([1])
+    with pytest.raises(UnsupportedError, match="fit\\(train_X, train_Y\\)"):
+        model.condition_on_observations(X[:2], Y[:2])
+    with pytest.raises(UnsupportedError, match="SingleTaskGP"):
+        model.fantasize(X[:2])
+    with pytest.raises(ValueError, match="output_indices"):
+        model.posterior(X[:2], output_indices=[1])
+
+
 def test_dtype_is_deliberate(fitted):
     model, X, _ = fitted
+    Xl = X.long()
     assert all(p.dtype == torch.float32 for p in model.network_.parameters())
-    out64 = model(X.double())
+    out64 = model.posterior(X).values
     assert out64.dtype == torch.float64
-    assert model(X).dtype == torch.float64  # long in -> float64 out
-    assert model(X.float()).dtype == torch.float32
-    torch.testing.assert_close(out64, model(X))
-    # an analytic acquisition casts its model with .to(X): the network must stay float32
-    PosteriorMean(model)(X[:5].double().unsqueeze(-2))
+    assert model.posterior(Xl).values.dtype == torch.float64  # long in -> float64 out
+    assert model.posterior(X.float()).values.dtype == torch.float32
+    torch.testing.assert_close(out64, model.posterior(Xl).values)
+    # an analytic acquisition casts its model with .to(X): network and transform keep dtypes
+    PosteriorMean(model)(X[:5].float().unsqueeze(-2))
     model.double()
     assert all(p.dtype == torch.float32 for p in model.network_.parameters())
-    assert model.y_mean_.dtype == torch.float64 and model.single_effects.dtype == torch.float64
+    assert model.outcome_transform.means.dtype == torch.float64
+    assert model.single_effects.dtype == torch.float64
     model.set_compute_dtype("float64")
     try:
         assert all(p.dtype == torch.float64 for p in model.network_.parameters())
-        torch.testing.assert_close(model(X), out64, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(model.posterior(X).values, out64, rtol=1e-5, atol=1e-3)
     finally:
         model.set_compute_dtype(torch.float32)
     with pytest.raises(ValueError, match="dtype"):
         model.set_compute_dtype("float16")
 
 
-def test_save_load_round_trip(tmp_path, fitted):
+def test_device_mismatch_is_a_clear_error(fitted):
     model, X, _ = fitted
-    path = tmp_path / "toy.pt"
-    model.save(path)
-    loaded = ToyEnsemble.load(path)
-    assert type(loaded) is ToyEnsemble
-    assert torch.equal(loaded(X), model(X))
-    assert loaded.hparams == model.hparams and loaded.seed == model.seed
-    assert loaded.y_std_ == model.y_std_ and loaded.epochs_ == model.epochs_
-    # the base class can load any subclass it knows; other classes refuse
-    assert type(PairEnsembleModel.load(path)) is ToyEnsemble
-    with pytest.raises(ValueError, match="not a OffsetToy"):
-        OffsetToy.load(path)
-    unfitted = tmp_path / "unfitted.pt"
-    ToyEnsemble(np.zeros(M), seed=1).save(unfitted)
-    assert not ToyEnsemble.load(unfitted).is_fitted
-    with pytest.raises(ValueError, match="format"):
-        ToyEnsemble.from_state({"format": "something else"})
+    with pytest.raises(ValueError, match="device meta"):
+        model.posterior(X.to("meta"))
 
 
-def test_input_validation():
-    X = torch.tensor([[0, 1], [2, 3]])
-    assert as_gene_pairs(X.double(), 4).dtype == torch.long
-    assert as_gene_pairs(np.array([[0, 3]]), 4).tolist() == [[0, 3]]
-    with pytest.raises(ValueError, match="gene id 4"):
-        as_gene_pairs(X + 1, 4)
-    with pytest.raises(ValueError, match="gene id -1"):
-        as_gene_pairs(X - 1, 4)
-    with pytest.raises(ValueError, match="integer gene indices"):
-        as_gene_pairs(X.double() + 0.5, 4)
-    with pytest.raises(ValueError, match="NaN"):
-        as_gene_pairs(torch.tensor([[0.0, float("nan")]]), 4)
-    with pytest.raises(ValueError, match=r"\(\.\.\., 2\)"):
-        as_gene_pairs(torch.zeros(3, 3), 4)
-    with pytest.raises(TypeError):
-        as_gene_pairs([[0, 1]], 4)
-    with pytest.raises(TypeError):
-        as_gene_pairs(torch.ones(2, 2, dtype=torch.bool), 4)
+def test_direction_and_weights_from_constructor(norman):
+    model = ToyEnsemble(norman, epochs=1)
+    assert model.direction is Direction.MINIMIZE and model.n_genes == norman.n_genes
+    assert ToyEnsemble(norman.single_effects).direction is None
+    with pytest.raises(ValueError, match="contradicts"):
+        ToyEnsemble(norman, direction="maximize")
+    with pytest.raises(ValueError, match="shape \\(5,\\)"):
+        ToyEnsemble(norman.single_effects, weights=torch.ones(3))
+    with pytest.raises(ValueError, match="> 0"):
+        ToyEnsemble(norman.single_effects, weights=torch.tensor([1.0, 1, 1, 1, 0]))
+
+
+def test_weighted_posterior_statistics(fitted):
+    model, X, Y = fitted
+    effect, *_ = _data()
+    w = torch.tensor([4.0, 1.0, 1.0, 1.0, 1.0], dtype=torch.float64)
+    weighted = ToyEnsemble(effect, seed=0, weights=w).fit(X, Y)
+    post = weighted.posterior(X[:10])
+    v = post.values[..., 0]  # s x n
+    wn = (w / w.sum()).unsqueeze(-1)
+    torch.testing.assert_close(post.mean[..., 0], (wn * v).sum(0))
+    var = (wn * (v - (wn * v).sum(0)) ** 2).sum(0) / (1 - wn.pow(2).sum())
+    torch.testing.assert_close(post.variance[..., 0], var)
 
 
 def test_bad_construction_and_fit_inputs():
@@ -227,21 +309,23 @@ def test_bad_construction_and_fit_inputs():
         ToyEnsemble(effect, warmup_fraction=1.0)
     with pytest.raises(ValueError, match="lr"):
         ToyEnsemble(effect, lr=0)
+    with pytest.raises(TypeError, match="seed"):
+        ToyEnsemble(effect, seed=1.5)
     model = ToyEnsemble(effect)
     with pytest.raises(NotFittedError):
         model(X)
+    with pytest.raises(NotFittedError):
+        model.posterior(X)
     with pytest.raises(ValueError, match="at least 2"):
         model.fit(X[:0], Y[:0])  # empty training set
     with pytest.raises(ValueError, match="at least 2"):
         model.fit(X[:1], Y[:1])
-    Ynan = Y.clone()
-    Ynan[5] = float("nan")
-    with pytest.raises(ValueError, match="NaN"):
-        model.fit(X, Ynan)
     with pytest.raises(ValueError, match="train_Y has 10"):
         model.fit(X, Y[:10])
     with pytest.raises(ValueError, match="gene id"):
         model.fit(X + M, Y)
+    with pytest.raises(ValueError, match="integers"):
+        model.fit(X + 0.5, Y)
     with pytest.raises(TypeError, match="batched"):
         UnbatchedToy(effect).fit(X, Y)
     with pytest.raises(FloatingPointError, match="diverged"):
@@ -251,14 +335,6 @@ def test_bad_construction_and_fit_inputs():
 def test_constant_targets_do_not_crash():
     effect, X, _ = _data()
     model = ToyEnsemble(effect, epochs=5).fit(X, torch.full((len(X), 1), 3.0))
-    assert model.y_std_.item() == 1.0
-    torch.testing.assert_close(model(X).mean(0), torch.full((len(X), 1), 3.0, dtype=torch.float64),
-                               atol=0.5, rtol=0)
-
-
-def test_numpy_hyperparameters_survive_save_load(tmp_path):
-    effect, X, Y = _data()
-    model = ToyEnsemble(effect, epochs=np.int64(3), lr=np.float32(0.05)).fit(X, Y)
-    assert type(model.hparams["epochs"]) is int
-    model.save(tmp_path / "m.pt")
-    assert ToyEnsemble.load(tmp_path / "m.pt").hparams["epochs"] == 3
+    assert model.outcome_transform.stdvs.item() == 1.0
+    torch.testing.assert_close(model.posterior(X).mean, torch.full((len(X), 1), 3.0,
+                               dtype=torch.float64), atol=0.5, rtol=0)
