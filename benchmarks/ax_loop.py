@@ -14,16 +14,15 @@
    Issue target: Ax's overhead per round (generate + save + load) no more than the fit.
 
 Usage: python benchmarks/ax_loop.py [--threads 1] [--seeds 0 1] [--rounds 4] [--quick]
-Writes benchmarks/results/ax_loop.{json,csv,png} (``--quick``: out/ax_loop_quick/).
+Writes benchmarks/results/ax_loop.{json,csv,png} (``--quick``: benchmarks/quick_results/),
+each with the run's provenance (git commit, clean tree, threads; see provenance.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # measure this checkout
+sys.path.insert(0, str(REPO / "benchmarks"))  # provenance.py
 
 import matplotlib  # noqa: E402
 
@@ -40,6 +40,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
+from provenance import output_dir, provenance, save_png, write_csv, write_json  # noqa: E402
 
 import naiad_bo  # noqa: E402
 from naiad_bo.ax import (  # noqa: E402
@@ -52,16 +53,6 @@ from naiad_bo.ax import (  # noqa: E402
 from naiad_bo.campaign import Campaign  # noqa: E402
 
 warnings.filterwarnings("ignore")
-
-
-def git_state() -> dict:
-    def git(*a):
-        return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout
-
-    dirty = [line[3:] for line in git("status", "--porcelain").splitlines()
-             if line[3:].startswith(("naiad_bo/", "benchmarks/ax_loop.py"))]
-    return {"git_head": git("rev-parse", "HEAD").strip(), "clean": not dirty,
-            "uncommitted_files": dirty}
 
 
 def _oracle(screen):
@@ -150,10 +141,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1 seed, 1 round, writes to out/")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
     seeds = args.seeds[:1] if args.quick else args.seeds
     rounds = 1 if args.quick else args.rounds
-    results = REPO / ("out/ax_loop_quick" if args.quick else "benchmarks/results")
-    results.mkdir(parents=True, exist_ok=True)
+    results = output_dir(args.quick)
     tmp = Path(tempfile.mkdtemp(prefix="ax_loop_"))
     norman = naiad_bo.load_screen("norman2019")
     horlbeck = naiad_bo.load_screen("horlbeck2018_k562")
@@ -206,8 +197,7 @@ def main() -> None:
           "from the issue: Ax overhead per round <= the model fit")
     payload = {
         "task": "Ax experiment loop: parity with Campaign and Ax overhead per round",
-        "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "machine": platform.machine(), **git_state(), "seeds": seeds, "rounds": rounds,
+        "threads": torch.get_num_threads(), "seeds": seeds, "rounds": rounds,
         "batch": 100, "initial": 100, "surrogate": "naiad", "acquisition": "mpe",
         "same_picks_all_rounds": all_same, "parity": par, "overhead": rows,
         "summary": summary.to_dict(orient="records"),
@@ -216,9 +206,10 @@ def main() -> None:
         "jobs; 'load' decodes the experiment and generation strategy in this process "
         "(a fresh process adds ~5-10 s of imports)",
     }
-    (results / "ax_loop.json").write_text(json.dumps(payload, indent=2, default=float))
-    pd.concat([par_df.assign(part="parity"), oh.assign(part="overhead")]).to_csv(
-        results / "ax_loop.csv", index=False)
+    write_json(results / "ax_loop.json", json.loads(json.dumps(payload, default=float)),
+               indent=2)
+    write_csv(pd.concat([par_df.assign(part="parity"), oh.assign(part="overhead")]),
+              results / "ax_loop.csv")
     fig, ax = plt.subplots(figsize=(7, 3.8))
     labels = [f"{r.screen.split('_')[0]}\n{r.candidates:,}\n{r.backend}"
               for r in summary.itertuples()]
@@ -234,8 +225,7 @@ def main() -> None:
     ax.set_title(f"Ax overhead vs fit per round (NAIAD + MPE, q=100, {torch.get_num_threads()}"
                  " thread)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(results / "ax_loop.png", dpi=120)
+    save_png(fig, results / "ax_loop.png")
     print(f"wrote {results / 'ax_loop.json'}, .csv, .png in {payload['runtime_s']:.0f} s")
 
 
