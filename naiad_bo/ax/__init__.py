@@ -24,9 +24,10 @@ Why an ``ExternalGenerationNode`` and not Ax's modular BoTorch generator (measur
   (continuous relaxation with gradients), wrong for index-based models; the modular route
   needs a custom ``Acquisition.optimize`` for it anyway, plus registry entries for every class
   (model, acquisition, Acquisition subclass) in every saved generator run.
-* **Cost.** Ax's own work per round with this node is 0.07-0.14 s on top of the campaign's fit
-  and scoring (6,328 and 100,576 candidates); storage (0.6-1.3 s save, 0.7-1.0 s load per
-  round, SQLite / PostgreSQL) stays below the fit (2.7-5.1 s) over 4 rounds.
+* **Cost.** Ax's own work per round with this node is 0.1-0.2 s on top of the campaign's fit
+  and scoring (6,328 and 100,576 candidates); storage (1.3-2.1 s save, 0.9-1.5 s load per
+  round, SQLite / PostgreSQL, on a loaded machine) stays below the fit (4.9-10.1 s) over 4
+  rounds, but grows with the number of rounds (benchmarks/README.md).
 * **What we give up**: Ax's model-based ``Client.predict`` and model-fit analyses (there is no
   Ax adapter); data-only analyses (``Client.summarize``, ``compute_analyses`` summaries) work.
   Our predictions are kept per arm in the generator run's ``gen_metadata``.

@@ -49,6 +49,16 @@ def _check_loaded(exp, trial, loaded, gs):
     assert gs._nodes[0].transition_criteria[0].transition_to == "campaign"
     meta = loaded.trials[trial.index].generator_runs[0].gen_metadata["naiad_bo_pairs"]
     assert len(meta["mean"]) == 6
+    # Ax's own analyses run on the loaded experiment
+    from ax.analysis.summary import Summary
+    from ax.api.client import Client
+
+    client = Client()
+    client.set_experiment(loaded)
+    client.set_generation_strategy(gs)
+    summary = client.summarize()
+    assert len(summary) == 18 and summary["phenotype"].notna().sum() == 12
+    assert len(client.compute_analyses([Summary()], display=False)) == 1
 
 
 def test_sqlite_store_round_trip(tmp_path, small):

@@ -67,8 +67,11 @@ def test_simulate_no_self_pairs_and_spec_options(tmp_path, capsys):
                "--protocol", "prospective", "--top-k", "10", "--no-self-pairs",
                "--json", str(out), "--quiet"])
     assert rc == 0
-    records = json.loads(out.read_text())
+    doc = json.loads(out.read_text())
+    records = doc["records"]
     assert records[-1]["n_measured"] == 66 and records[-1]["n_available"] == 0
+    assert doc["settings"]["self_pairs"] is False
+    assert all(a["id1"] != a["id2"] for a in doc["acquired"]) and len(doc["acquired"]) == 66
     assert "same-gene pairs left out" in capsys.readouterr().out
     # the spec grammar and its --surrogate-option alias give the same records
     kw = ["simulate", "--screen", "norman2019", "--acquisition", "mpe", "--initial", "40",
@@ -79,8 +82,8 @@ def test_simulate_no_self_pairs_and_spec_options(tmp_path, capsys):
                  "--surrogate-option", "ensemble_size=2", "--json", str(b)]) == 0
     strip = {"fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_cpu_s",
              "select_cpu_s", "round_cpu_s", "surrogate"}
-    ra, rb = ([{k: v for k, v in r.items() if k not in strip} for r in json.loads(p.read_text())]
-              for p in (a, b))
+    ra, rb = ([{k: v for k, v in r.items() if k not in strip}
+               for r in json.loads(p.read_text())["records"]] for p in (a, b))
     assert ra == rb
 
 
