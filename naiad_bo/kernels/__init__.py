@@ -1,0 +1,7 @@
+"""GPyTorch kernels over unordered gene pairs built from gene Gram matrices."""
+
+from naiad_bo.kernels.gene import GeneGram
+from naiad_bo.kernels.mean import SingleEffectMean
+from naiad_bo.kernels.pair import SymmetricPairKernel, pair_kernel_matvec
+
+__all__ = ["GeneGram", "SingleEffectMean", "SymmetricPairKernel", "pair_kernel_matvec"]
