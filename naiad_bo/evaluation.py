@@ -34,6 +34,12 @@ def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -
     never builds a ``chunk x chunk`` covariance).
     """
     out = np.empty(X.shape[0], dtype=np.float64)
+    if hasattr(model, "predict_mean"):  # exact closed-form mean (Linear, DescriptorGP)
+        with torch.no_grad():
+            for start in range(0, X.shape[0], chunk_size):
+                xb = X[start : start + chunk_size]
+                out[start : start + xb.shape[0]] = model.predict_mean(xb).double().cpu().numpy()
+        return out
     joint = isinstance(model, EnsembleModel)
     with torch.no_grad():
         for start in range(0, X.shape[0], chunk_size):
@@ -102,6 +108,7 @@ def evaluate_model(
     y = screen.y_values()
     Y = torch.from_numpy(y.copy()).unsqueeze(-1)
     runs = [(int(n), s) for n in sizes for s in seeds]
+    genes_arg = {"genes": tuple(screen.genes)} if getattr(cls, "requires_genes", False) else {}
     records = []
     bar = None
     if progress:
@@ -114,7 +121,7 @@ def evaluate_model(
         for n_train, seed in runs:
             split = train_test_split(screen.n_pairs, n_train, test_frac, val_frac, seed)
             try:
-                surrogate = cls(screen.single_effects, seed=seed, **kwargs)
+                surrogate = cls(screen.single_effects, seed=seed, **genes_arg, **kwargs)
             except TypeError as err:
                 raise ValueError(f"bad hyper-parameters for model {name!r}: {err}") from None
             t0 = time.perf_counter()

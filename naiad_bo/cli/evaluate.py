@@ -33,6 +33,56 @@ def _parse_model_args(items: list[str] | None) -> dict:
     return out
 
 
+def _parse_surrogate(spec: str) -> tuple[str, dict]:
+    """``NAME[:ARG]`` -> registry name and kwargs (``gp:string+go`` -> descriptors="string+go").
+
+    Interim parser until the shared surrogate-spec grammar lands; only the positional part
+    (passed as the class's ``spec_argument``) is supported here.
+    """
+    from naiad_bo.models.registry import get_model_class
+
+    name, sep, arg = str(spec).strip().partition(":")
+    name = name.strip().lower()
+    cls = get_model_class(name)
+    if not sep:
+        return name, {}
+    key = getattr(cls, "spec_argument", None)
+    if key is None:
+        raise ValueError(f"--model {spec!r}: model {name!r} takes no ':' argument")
+    return name, {key: arg}
+
+
+def _run_unseen(args, screen, model_name, model_kwargs, sizes) -> int:
+    from naiad_bo.models.registry import get_model_class
+    from naiad_bo.unseen import evaluate_unseen
+
+    records = []
+    for n in sizes:
+        records += evaluate_unseen(
+            screen,
+            get_model_class(model_name),
+            args.unseen_genes,
+            int(n),
+            args.seeds,
+            descriptors=args.unseen_descriptors,
+            model_kwargs=model_kwargs,
+            test_frac=args.test_frac,
+            val_frac=args.val_frac,
+            name=args.model,
+        )
+    df = pd.DataFrame.from_records(records)
+    cols = ["model", "n_train", "seed", "n_hidden", "rmse_seen", "rmse_one_unseen",
+            "rmse_one_unseen_baseline", "rmse_two_unseen", "rmse_two_unseen_baseline",
+            "spearman_unseen_single_effects"]
+    print(f"screen {screen.name}: {screen.n_genes} genes, {args.unseen_genes:.0%} hidden")
+    print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
 def add_parser(subparsers) -> None:
     """Register ``evaluate``."""
     p = subparsers.add_parser(
@@ -45,7 +95,9 @@ def add_parser(subparsers) -> None:
     )
     add_screen_arguments(p)
     p.add_argument(
-        "--model", required=True, help="surrogate: naiad, linear, sum, mlp or recover"
+        "--model",
+        required=True,
+        help="surrogate: naiad, linear, sum, mlp, recover, gp or gp:DESCRIPTORS (gp:string+go)",
     )
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument(
@@ -69,6 +121,22 @@ def add_parser(subparsers) -> None:
         metavar="KEY=VALUE",
         help="model hyper-parameter, repeatable (e.g. --model-arg ensemble_size=3)",
     )
+    p.add_argument(
+        "--unseen-genes",
+        type=float,
+        metavar="F",
+        help=(
+            "hide a fraction F of the genes entirely (single effects and pairs); report RMSE on "
+            "test pairs with one / two unseen genes with descriptor-predicted single effects vs "
+            "the mean single effect imputed"
+        ),
+    )
+    p.add_argument(
+        "--unseen-descriptors",
+        default="string+go+depmap",
+        metavar="SPEC",
+        help="descriptors that predict unseen single effects (default string+go+depmap)",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the per-seed records here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -76,10 +144,9 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print a per-seed table and a summary, optionally write JSON."""
-    from naiad_bo.models.registry import get_model_class
 
-    get_model_class(args.model)  # fail on a bad name before loading data
-    model_kwargs = _parse_model_args(args.model_arg)
+    model_name, model_kwargs = _parse_surrogate(args.model)  # fail before loading data
+    model_kwargs.update(_parse_model_args(args.model_arg))
     screen = screen_from_args(args)
     if args.occurrence is not None:
         if any(k <= 0 for k in args.occurrence):
@@ -89,9 +156,11 @@ def run(args: argparse.Namespace) -> int:
         sizes = args.train_pairs
     if any(n < 1 for n in sizes):
         raise ValueError(f"--train-pairs must be positive, got {sizes}")
+    if args.unseen_genes is not None:
+        return _run_unseen(args, screen, model_name, model_kwargs, sizes)
     records = evaluate_model(
         screen,
-        args.model.strip().lower(),
+        model_name,
         sizes,
         args.seeds,
         test_frac=args.test_frac,

@@ -2,6 +2,12 @@
 
 from naiad_bo.kernels.gene import GeneGram
 from naiad_bo.kernels.mean import SingleEffectMean
-from naiad_bo.kernels.pair import SymmetricPairKernel, pair_kernel_matvec
+from naiad_bo.kernels.pair import SymmetricPairKernel, gram_gather, pair_kernel_matvec
 
-__all__ = ["GeneGram", "SingleEffectMean", "SymmetricPairKernel", "pair_kernel_matvec"]
+__all__ = [
+    "GeneGram",
+    "SingleEffectMean",
+    "SymmetricPairKernel",
+    "gram_gather",
+    "pair_kernel_matvec",
+]

@@ -66,7 +66,7 @@ from naiad_bo.models.pair_ensemble import (
 __all__ = ["DescriptorGP", "PairExactGP", "fit_marginal_likelihood", "negative_log_likelihood"]
 
 #: Test points per block when forming test-train covariances (bounded memory).
-_BLOCK = 4096
+_BLOCK = 2048
 
 
 class PairExactGP(ExactGP, GPyTorchModel):
@@ -316,10 +316,10 @@ class DescriptorGP(Model):
             mean.constant.data.fill_(float(ys.mean()))
         resid = float(((ys - F @ coef) ** 2).mean().clamp_min(1e-6))
         lik = GaussianLikelihood(noise_constraint=GreaterThan(1e-6)).to(torch.float64)
-        lik.noise = 0.5 * resid
+        lik.noise = max(0.5 * resid, 1e-3)
         kernel.raw_scales.data.copy_(
             kernel.raw_scales_constraint.inverse_transform(
-                torch.full((2,), 0.25 * resid, dtype=torch.float64)
+                torch.full((2,), max(0.25 * resid, 1e-3), dtype=torch.float64)
             )
         )
         return PairExactGP(X.to(torch.float64), ys.unsqueeze(-1), mean, kernel, lik)
@@ -459,8 +459,11 @@ class DescriptorGP(Model):
                 xb = flat[s : s + _BLOCK]
                 kqq = kernel.gram_terms(self.gene_gram_, xb, xb)
                 kxq = kernel.gram_terms(self.gene_gram_, self.X_cond_, xb)  # B x n x q
-                V = torch.linalg.solve_triangular(self.chol_, kxq, upper=False)
-                covs.append(kqq - V.transpose(-1, -2) @ V)
+                nb = kxq.shape[0]
+                rhs = kxq.permute(1, 0, 2).reshape(kxq.shape[1], nb * q)  # one n x (B q) solve
+                V = torch.linalg.solve_triangular(self.chol_, rhs, upper=False)
+                V = V.reshape(-1, nb, q)
+                covs.append(kqq - torch.einsum("nbq,nbr->bqr", V, V))
             cov = torch.cat(covs) * self.y_std_**2
         eye = torch.eye(q, dtype=cov.dtype)
         cov = cov + 1e-10 * self.y_std_**2 * eye

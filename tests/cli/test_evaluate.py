@@ -48,7 +48,7 @@ def test_cli_tiny_ensemble_and_csv_screen(tmp_path, norman):
     "extra, message",
     [
         (["--model", "linear", "--train-pairs", "3800"], "exceeds the 3797 pairs"),
-        (["--model", "gp", "--train-pairs", "10"], "unknown model"),
+        (["--model", "gpx", "--train-pairs", "10"], "unknown model"),
         (["--model", "mlp", "--train-pairs", "10", "--model-arg", "widht=3"], "widht"),
         (["--model", "mlp", "--train-pairs", "10", "--model-arg", "oops"], "KEY=VALUE"),
         (["--model", "linear", "--train-pairs", "0"], "positive"),

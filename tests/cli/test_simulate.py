@@ -58,7 +58,7 @@ def test_simulate_prospective_on_a_csv(tmp_path):
         (["--batch", "2000"], "acquirable pairs"),
         (["--acquisition", "best"], "unknown acquisition 'best'"),
         (["--surrogate", "sum", "--acquisition", "variance"], "deterministic"),
-        (["--surrogate", "gp"], "unknown model"),
+        (["--surrogate", "gpx"], "unknown model"),
         (["--surrogate-option", "epoch=3"], "unknown hyper-parameter"),
         (["--acquisition", "ucb:kapa=1"], "kapa"),
         (["--top-k", "100000"], "top_k"),
