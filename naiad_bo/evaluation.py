@@ -79,6 +79,7 @@ def evaluate_model(
     y = screen.y_values()
     Y = torch.from_numpy(y.copy()).unsqueeze(-1)
     runs = [(int(n), s) for n in sizes for s in seeds]
+    genes_arg = {"genes": tuple(screen.genes)} if getattr(cls, "requires_genes", False) else {}
     records = []
     bar = None
     if progress:
@@ -91,7 +92,7 @@ def evaluate_model(
         for n_train, seed in runs:
             split = train_test_split(screen.n_pairs, n_train, test_frac, val_frac, seed)
             try:
-                surrogate = cls(screen.single_effects, seed=seed, **kwargs)
+                surrogate = cls(screen.single_effects, seed=seed, **genes_arg, **kwargs)
             except TypeError as err:
                 raise ValueError(f"bad hyper-parameters for model {name!r}: {err}") from None
             t0 = time.perf_counter()

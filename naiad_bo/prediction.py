@@ -24,8 +24,18 @@ def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -
 
     Ensembles get ``chunk x 2`` per call (one joint evaluation, members carry no
     cross-point covariance); other models get ``chunk x 1 x 2`` (marginals only, so a GP
-    never builds a ``chunk x chunk`` covariance).
+    never builds a ``chunk x chunk`` covariance). A model with its own closed-form
+    ``predict_mean(X)`` (Linear, DescriptorGP) is asked for it directly.
     """
+    if callable(getattr(model, "predict_mean", None)):
+        out = np.empty(X.shape[0], dtype=np.float64)
+        with torch.no_grad():
+            for start in range(0, X.shape[0], chunk_size):
+                xb = X[start : start + chunk_size]
+                out[start : start + xb.shape[0]] = (
+                    model.predict_mean(xb).detach().to(torch.float64).cpu().numpy().reshape(-1)
+                )
+        return out
     return _chunked(model, X, chunk_size, with_std=False)[0]
 
 

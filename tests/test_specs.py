@@ -67,7 +67,10 @@ def test_surrogate_spec_builds_registry_classes_with_options(norman):
 
     assert SurrogateSpec.parse(factory).name == "factory"
     with pytest.raises(UnknownModelError):
-        SurrogateSpec.parse("gp")
+        SurrogateSpec.parse("gpx")
+    gp = SurrogateSpec.parse("gp:network:/x/edges.csv:noise=0.01")
+    assert gp.resolve().__name__ == "DescriptorGP"
+    assert gp.options == {"descriptors": "network:/x/edges.csv", "noise": 0.01}
     with pytest.raises(SpecError, match="takes no positional part"):
         SurrogateSpec.parse("naiad:string+go")
 

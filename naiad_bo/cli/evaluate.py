@@ -39,6 +39,38 @@ def _surrogate_spec(args: argparse.Namespace):
     return SurrogateSpec.parse(text, extra)
 
 
+def _run_unseen(args, screen, spec, sizes) -> int:
+    from naiad_bo.models.registry import get_model_class
+    from naiad_bo.unseen import evaluate_unseen
+
+    cls = get_model_class(spec.surrogate) if isinstance(spec.surrogate, str) else spec.surrogate
+    records = []
+    for n in sizes:
+        records += evaluate_unseen(
+            screen,
+            cls,
+            args.unseen_genes,
+            int(n),
+            args.seeds,
+            descriptors=args.unseen_descriptors,
+            model_kwargs=dict(spec.options),
+            test_frac=args.test_frac,
+            val_frac=args.val_frac,
+            name=spec.name,
+        )
+    df = pd.DataFrame.from_records(records)
+    cols = ["model", "n_train", "seed", "n_hidden", "rmse_seen", "rmse_one_unseen",
+            "rmse_one_unseen_baseline", "rmse_two_unseen", "rmse_two_unseen_baseline",
+            "spearman_unseen_single_effects"]
+    print(f"screen {screen.name}: {screen.n_genes} genes, {args.unseen_genes:.0%} hidden")
+    print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
 def add_parser(subparsers, parents=()) -> None:
     """Register ``evaluate``."""
     p = subparsers.add_parser(
@@ -52,7 +84,8 @@ def add_parser(subparsers, parents=()) -> None:
     add_screen_arguments(p)
     p.add_argument(
         "--surrogate", default=None, metavar="SPEC",
-        help="surrogate spec NAME[:KEY=VALUE,...]: naiad, linear, sum, mlp or recover "
+        help="surrogate spec NAME[:ARG][:KEY=VALUE,...]: naiad, linear, sum, mlp, recover, "
+        "gp or gp:DESCRIPTORS (gp:string+go) "
         "(e.g. naiad:ensemble_size=3)",
     )
     p.add_argument("--model", default=None, help=argparse.SUPPRESS)  # deprecated alias
@@ -74,6 +107,22 @@ def add_parser(subparsers, parents=()) -> None:
     )
     p.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
                    help=argparse.SUPPRESS)  # deprecated: options of --surrogate
+    p.add_argument(
+        "--unseen-genes",
+        type=float,
+        metavar="F",
+        help=(
+            "hide a fraction F of the genes entirely (single effects and pairs); report RMSE on "
+            "test pairs with one / two unseen genes with descriptor-predicted single effects vs "
+            "the mean single effect imputed"
+        ),
+    )
+    p.add_argument(
+        "--unseen-descriptors",
+        default="string+go+depmap",
+        metavar="SPEC",
+        help="descriptors that predict unseen single effects (default string+go+depmap)",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the per-seed records here")
     p.add_argument("--no-progress", action="store_true", dest="no_progress",
                    help=argparse.SUPPRESS)  # deprecated alias of --quiet
@@ -92,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         sizes = args.train_pairs
     if any(n < 1 for n in sizes):
         raise ValueError(f"--train-pairs must be positive, got {sizes}")
+    if args.unseen_genes is not None:
+        return _run_unseen(args, screen, spec, sizes)
     records = evaluate_model(
         screen,
         spec.surrogate,

@@ -231,7 +231,7 @@ def test_unknown_names_and_options(toy):
     with pytest.raises(CampaignError, match="non-negative"):
         sim.run_many(["mpe"], seeds=[-1])
     with pytest.raises(ValueError, match="unknown model"):
-        CampaignSimulator(toy, "gp")
+        CampaignSimulator(toy, "gpx")
     with pytest.raises(CampaignError, match="unknown hyper-parameter"):
         CampaignSimulator(toy, "naiad", initial=20, batch=10, rounds=1, top_k=20,
                           surrogate_options={"epoch": 3})

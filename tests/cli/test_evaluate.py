@@ -63,7 +63,7 @@ def test_cli_deprecated_model_flags_give_the_same_records(tmp_path):
     "extra, message",
     [
         (["--surrogate", "linear", "--train-pairs", "3800"], "exceeds the 3797 pairs"),
-        (["--surrogate", "gp", "--train-pairs", "10"], "unknown model"),
+        (["--surrogate", "gpx", "--train-pairs", "10"], "unknown model"),
         (["--surrogate", "mlp:widht=3", "--train-pairs", "10"], "widht"),
         (["--surrogate", "mlp:epochs=abc", "--train-pairs", "10"], "epochs"),
         (["--surrogate", "mlp", "--train-pairs", "10", "--model-arg", "oops"], "KEY=VALUE"),

@@ -94,7 +94,7 @@ def test_simulate_no_self_pairs_and_spec_options(tmp_path, capsys):
         (["--batch", "2000"], "acquirable pairs"),
         (["--acquisition", "best"], "unknown acquisition 'best'"),
         (["--surrogate", "sum", "--acquisition", "variance"], "deterministic"),
-        (["--surrogate", "gp"], "unknown model"),
+        (["--surrogate", "gpx"], "unknown model"),
         (["--surrogate-option", "epoch=3"], "unknown hyper-parameter"),
         (["--surrogate", "naiad:epochs=-2"], "surrogate spec 'naiad:epochs=-2'"),
         (["--surrogate-option", "epochs"], "expected KEY=VALUE"),
