@@ -13,18 +13,26 @@ select).
 Grid: the NAIAD ensemble with uniform / MPE / UCB (|NAIAD - linear| + std, the paper's row) /
 variance and Thompson sampling over members (ours); the 3-parameter linear surrogate with
 uniform / MPE / variance; the no-model baseline "rank by y_a + y_b" (surrogate ``sum`` with
-MPE). Numbers are put next to the paper (Tables 2-3) and the reference implementation
-measured on this kind of machine (anchors.md).
+MPE); and NAIAD + MPE **without same-gene pairs** (``naiad_noself``: two guides against one
+gene are not a genetic interaction, so those pairs are neither candidates nor counted in the
+true top-200, which is then the top-200 of distinct-gene pairs; 21 of K562's true top-200
+with self pairs are same-gene pairs). The paper counts them, so every other row keeps them.
+Numbers are put next to the paper (Tables 2-3) and the reference implementation measured on
+this kind of machine (anchors.md).
 
 Writes ``benchmarks/results/acquisition_records.csv`` (every seed and round),
 ``acquisition_summary.csv`` (mean +- s.e. per round), ``acquisition.json`` (settings, round-4
 table, marginal gains, timings, target checks) and ``acquisition.png`` /
-``acquisition_timing.png``.
+``acquisition_timing.png``; every file records the git commit and whether the tree was clean
+(:mod:`provenance`). ``--quick`` writes to ``benchmarks/quick_results/`` instead.
 
 Run (about 25 min on one thread on a quiet 2-core machine)::
 
     nice python benchmarks/acquisition.py                 # full grid, 5 seeds
     python benchmarks/acquisition.py --quick              # smoke run (< 2 min)
+
+``tests/test_committed_results.py`` re-runs Norman seed 0 NAIAD + MPE and one K562 round and
+asserts equality with ``acquisition_records.csv``.
 """
 
 from __future__ import annotations
@@ -42,8 +50,9 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo this script lives in
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from provenance import output_dir, png_metadata, provenance, save_png, write_csv, write_json  # noqa: E402
 
 #: (initial, batch) per screen: the paper's schedule.
 SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
@@ -60,10 +69,13 @@ GRID = {
     "linear": ("linear", {}, ("uniform", "mpe", "variance")),
     "sum": ("sum", {}, ("mpe",)),
     "naiad_refrecipe": ("naiad", REF_RECIPE, ("mpe",)),
+    "naiad_noself": ("naiad", {}, ("mpe",)),
 }
+#: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
+NO_SELF_PAIRS = {"naiad_noself"}
 #: Configurations drawn in the discovery figure (all are in the tables).
 PLOTTED = {("naiad", a) for a in GRID["naiad"][2]} | {
-    ("linear", "mpe"), ("sum", "mpe"), ("naiad_refrecipe", "mpe")}
+    ("linear", "mpe"), ("sum", "mpe"), ("naiad_refrecipe", "mpe"), ("naiad_noself", "mpe")}
 SEEDS = (0, 1, 2, 3, 4)
 ROUNDS = 4
 #: Paper Table 2 (top-200 discovered at round 4) and Table 3 (marginal gain).
@@ -118,6 +130,7 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
             sims[label] = CampaignSimulator(
                 screen, registry_name, initial=initial, batch=batch, rounds=rounds,
                 protocol="paper", surrogate_options=opts, surrogate_label=label,
+                self_pairs=label not in NO_SELF_PAIRS,
             )
         for j, seed in enumerate(seeds):
             elapsed = time.perf_counter() - start
@@ -138,7 +151,7 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                       + ", ".join(f"{a} {int(r['top200_discovered'])}/"
                                   f"{int(r['measured_top200'])}" for a, r in last.iterrows()),
                       flush=True)
-                pd.concat(frames, ignore_index=True).to_csv(out_csv, index=False)
+                write_csv(pd.concat(frames, ignore_index=True), out_csv)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -154,7 +167,7 @@ def round_table(frame: pd.DataFrame, rounds: int) -> list[dict]:
         key = (r["screen"], r["surrogate"], r["acquisition"])
         g = gains.loc[key]
         acq = r["acquisition"]
-        naiad = r["surrogate"] == "naiad"
+        naiad = r["surrogate"] == "naiad"  # the paper's setting (same-gene pairs counted)
         ref = REFERENCE_DISCOVERED.get(r["screen"], {}).get(acq) if naiad else None
         rows.append({
             "screen": r["screen"],
@@ -266,9 +279,7 @@ def plot_timing(frame: pd.DataFrame, path: Path) -> None:
         ax.set_xlabel("round")
         ax.set_ylabel("seconds")
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_png(fig, path, dpi=110)
 
 
 def main() -> None:
@@ -285,9 +296,13 @@ def main() -> None:
                         "share); the cut is reported")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the configurations already in the records CSV, run the rest")
-    parser.add_argument("--out", default="acquisition")
+    parser.add_argument("--out", default="acquisition", help="file name stem")
+    parser.add_argument("--out-dir", default=None,
+                        help="output folder (default benchmarks/results, or "
+                        "benchmarks/quick_results for --quick)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
     seeds, rounds, opts = args.seeds, args.rounds, {}
     if args.quick:
         seeds, rounds, opts = seeds[:2], min(rounds, 2), {"epochs": 30}
@@ -295,10 +310,12 @@ def main() -> None:
 
     from naiad_bo.campaign import plot_campaigns, summarize
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out_csv = RESULTS / f"{args.out}_records.csv"
+    results = output_dir(args.quick, args.out_dir)
+    out_csv = results / f"{args.out}_records.csv"
     existing = pd.read_csv(out_csv) if args.reuse and out_csv.exists() else None
-    out_json = RESULTS / f"{args.out}.json"
+    if existing is not None:
+        existing = existing.drop(columns=["git_commit", "git_clean"], errors="ignore")
+    out_json = results / f"{args.out}.json"
     previous_runs = []
     if existing is not None and out_json.exists():  # keep the cost of the runs reused here
         prev = json.loads(out_json.read_text())
@@ -309,8 +326,8 @@ def main() -> None:
     frame = run_grid(args.screens, seeds, rounds, opts, grid, out_csv, args.budget_min * 60,
                      existing)
     total_s = time.perf_counter() - t0
-    frame.to_csv(out_csv, index=False)
-    summarize(frame).to_csv(RESULTS / f"{args.out}_summary.csv", index=False)
+    write_csv(frame, out_csv)
+    write_csv(summarize(frame), results / f"{args.out}_summary.csv")
 
     table = round_table(frame, rounds)
     timing = timing_table(frame, rounds)
@@ -321,10 +338,10 @@ def main() -> None:
         for s in args.screens
     }
     plotted = frame[[(s, a) in PLOTTED for s, a in zip(frame["surrogate"], frame["acquisition"])]]
-    plot_campaigns(plotted, RESULTS / f"{args.out}.png", references=refs,
+    plot_campaigns(plotted, results / f"{args.out}.png", references=refs,
                    title=f"Acquisition campaigns, paper protocol, {len(seeds)} seeds "
-                   "(markers: paper / reference at the last round)")
-    plot_timing(frame, RESULTS / f"{args.out}_timing.png")
+                   "(markers: paper / reference at the last round)", metadata=png_metadata())
+    plot_timing(frame, results / f"{args.out}_timing.png")
     meta = {
         "protocol": "paper: 30% test split never acquirable; round 0 uniform, shared by the "
                     "acquisitions of a seed; fresh surrogate per round",
@@ -335,6 +352,7 @@ def main() -> None:
                       for s in args.screens},
         "budget_min": args.budget_min,
         "grid": grid,
+        "no_self_pairs": sorted(NO_SELF_PAIRS & set(grid)),
         "quick_naiad_options": opts,
         "quick": args.quick,
         "threads": torch.get_num_threads(),
@@ -350,7 +368,7 @@ def main() -> None:
         "timing": timing,
         "checks": checks,
     }
-    out_json.write_text(json.dumps(meta, indent=1, default=float))
+    write_json(out_json, meta, indent=1, default=float)
 
     print(f"\ntotal {total_s / 60:.1f} min, {torch.get_num_threads()} thread(s), peak RSS "
           f"{meta['peak_rss_mb']:.0f} MB")

@@ -33,8 +33,8 @@ no-training ``y_a + y_b`` model (peak traced memory).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -42,7 +42,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # provenance.py
+
+from provenance import output_dir, provenance, save_png, write_csv, write_json  # noqa: E402
+
 SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
 CAP_FRACTIONS = (0.05, 0.10, 0.20, 0.30)
 
@@ -144,31 +147,17 @@ def plot(summary: list[dict], path: Path) -> None:
     for ax, screen in zip(axes[0], screens, strict=True):
         sub = df[df["screen"] == screen]
         x = np.arange(len(sub))
-        ax.bar(
-            x - 0.2,
-            sub["top200_discovered_mean"],
-            0.4,
-            yerr=sub["top200_discovered_se"],
-            label="top-200 discovered",
-            capsize=3,
-        )
-        ax.bar(
-            x + 0.2,
-            sub["measured_top200_mean"],
-            0.4,
-            yerr=sub["measured_top200_se"],
-            label="true top-200 measured",
-            capsize=3,
-        )
+        for offset, col, label in ((-0.2, "top200_discovered", "top-200 discovered"),
+                                   (0.2, "measured_top200", "true top-200 measured")):
+            ax.bar(x + offset, sub[f"{col}_mean"], 0.4, yerr=sub[f"{col}_se"], label=label,
+                   capsize=3)
         ax.set_xticks(
             x, [a.replace("mpe:max_per_gene=", "cap ") for a in sub["acquisition"]], rotation=20
         )
         ax.set_title(f"{screen}: round 4 ({int(sub['n_seeds'].iloc[0])} seeds, mean ± s.e.)")
         ax.set_ylabel("pairs")
         ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def selection_speed(threads: int) -> dict:
@@ -255,11 +244,12 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="time batch selection instead")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
+    results = output_dir(args.quick)
     if args.speed:
-        RESULTS.mkdir(parents=True, exist_ok=True)
         out = selection_speed(torch.get_num_threads())
         out["torch"] = torch.__version__
-        (RESULTS / "batch_selection_speed.json").write_text(json.dumps(out, indent=1))
+        write_json(results / "batch_selection_speed.json", out, indent=1)
         return
     surrogate_options = {"epochs": 50} if args.quick else {}
 
@@ -269,8 +259,7 @@ def main() -> None:
         ignore_index=True,
     )
     summary = summarize(frame, args.rounds)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(RESULTS / f"{args.out}.csv", index=False)
+    write_csv(frame, results / f"{args.out}.csv")
     meta = {
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -284,8 +273,8 @@ def main() -> None:
         "total_s": time.perf_counter() - t0,
         "summary": summary,
     }
-    (RESULTS / f"{args.out}.json").write_text(json.dumps(meta, indent=1))
-    plot(summary, RESULTS / f"{args.out}.png")
+    write_json(results / f"{args.out}.json", meta, indent=1)
+    plot(summary, results / f"{args.out}.png")
     cols = [
         "screen",
         "acquisition",

@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # naiad_stability help
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
+from provenance import append_csv, provenance, write_csv, write_json  # noqa: E402
 
 import naiad_bo  # noqa: E402
 from naiad_bo.campaign import CampaignSimulator  # noqa: E402
@@ -150,7 +151,7 @@ def run(screen_name: str, variants: list[str], seeds: list[int], tag: str = "") 
                 print(f"{screen_name} {v} seed={seed} top200={rows[-1]['top200_discovered']} "
                       f"measured={rows[-1]['measured_top200']} rmse={rows[-1]['test_rmse']:.4f} "
                       f"({wall:.0f}s)", flush=True)
-            pd.DataFrame(rows).to_csv(out, mode="a", header=not out.exists(), index=False)
+            append_csv(pd.DataFrame(rows), out)
 
 
 def rmse_check(variants: list[str], n_seeds: int = 10) -> None:
@@ -187,7 +188,7 @@ def rmse_check(variants: list[str], n_seeds: int = 10) -> None:
                              "linear_rmse": lin, "loses_to_linear": r > lin})
                 print(f"rmse {name} {v} seed={seed} {r * 100:.2f} (linear {lin * 100:.2f})",
                       flush=True)
-    pd.DataFrame(rows).to_csv(out, mode="a", header=not out.exists(), index=False)
+    append_csv(pd.DataFrame(rows), out)
 
 
 def merge() -> None:
@@ -196,7 +197,8 @@ def merge() -> None:
     df["seed_set"] = np.where(df.seed.isin(TUNING_SEEDS), "tuning", "confirm")
     df = df.sort_values(["seed_set", "screen", "variant", "seed"],
                         ascending=[False, True, True, True])
-    df.to_csv(RESULTS / "campaign_tuning.csv", index=False)
+    write_csv(df.drop(columns=["git_commit", "git_clean"], errors="ignore"),
+              RESULTS / "campaign_tuning.csv")
     summary = []
     for (seed_set, screen, variant), g in df.groupby(["seed_set", "screen", "variant"],
                                                      sort=False):
@@ -240,7 +242,7 @@ def merge() -> None:
         "summary": summary,
         "rmse_check_2N_over_M_4": rmse_summary,
     }
-    (RESULTS / "campaign_tuning.json").write_text(json.dumps(js, indent=1))
+    write_json(RESULTS / "campaign_tuning.json", js, indent=1)
     print(pd.DataFrame(summary)[["seed_set", "screen", "variant", "n_seeds",
                                  "top200_mean", "top200_se",
                                  "delta_vs_base_mean", "delta_vs_base_se",
@@ -258,6 +260,7 @@ def main() -> None:
                     help="small-sample RMSE check (2N/M = 4, 10 seeds) of --variants")
     ap.add_argument("--merge", action="store_true")
     args = ap.parse_args()
+    provenance()  # the code's state when the run starts
     if any(s in range(0, 5) for s in args.seeds):
         raise SystemExit("seeds 0..4 are the benchmark seeds; tune on 100..104")
     if args.screen:

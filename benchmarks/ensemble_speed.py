@@ -40,7 +40,9 @@ import torch  # noqa: E402
 import naiad_bo  # noqa: E402
 from naiad_bo.models import NaiadEnsemble  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # provenance.py
+from provenance import output_dir, provenance, save_png, write_json  # noqa: E402
+
 REFERENCE = {"fit_s": 5 * 2.3, "score_s": 5 * 0.4, "total_s": 13.5}
 CONFIGS = {
     "default (H=256, float32)": {},
@@ -124,6 +126,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="default config only, 1 repeat")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
+    results_dir = output_dir(args.quick)
     configs = {k: CONFIGS[k] for k in list(CONFIGS)[:1]} if args.quick else CONFIGS
     repeats = 1 if args.quick else args.repeats
 
@@ -181,7 +185,6 @@ def main() -> None:
           f"{default['total_cpu_min']:.2f}s cpu -> {default['speedup_vs_reference_cpu']:.1f}x, "
           f"{default['total_wall_min']:.2f}s wall -> {default['speedup_vs_reference_wall']:.1f}x")
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {
         "task": "fit 5-member NaiadEnsemble (2,500 K562 pairs, 100 epochs, full batch) + score "
         "all 100,576 K562 pairs",
@@ -197,7 +200,7 @@ def main() -> None:
         "note": "shared 2-core machine: wall times include contention; CPU time is the "
         "process's own time on its single thread",
     }
-    (RESULTS / "ensemble_speed.json").write_text(json.dumps(payload, indent=2))
+    write_json(results_dir / "ensemble_speed.json", payload, indent=2)
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     labels = ["reference\n(5 x sequential)", *[n.replace(" (", "\n(") for n in results]]
@@ -227,9 +230,8 @@ def main() -> None:
     ax.set_title("scoring 100,576 pairs: memory and time vs chunk size (fresh process)")
     lines = ax.get_lines() + ax2.get_lines()
     ax.legend(lines, [ln.get_label() for ln in lines], fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(RESULTS / "ensemble_speed.png", dpi=120)
-    print(f"wrote {RESULTS / 'ensemble_speed.json'} and .png")
+    save_png(fig, results_dir / "ensemble_speed.png")
+    print(f"wrote {results_dir / 'ensemble_speed.json'} and .png")
 
 
 if __name__ == "__main__":

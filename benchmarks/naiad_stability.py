@@ -23,7 +23,6 @@ Writes benchmarks/results/naiad_stability.{csv,json,png}. One torch thread.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,9 @@ import torch  # noqa: E402
 import naiad_bo  # noqa: E402
 from naiad_bo.models import NaiadEnsemble  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # provenance.py
+from provenance import output_dir, provenance, save_png, write_csv, write_json  # noqa: E402
+
 VARIANTS = {
     "default": {},
     "gelu": {"activation": "gelu"},
@@ -77,6 +78,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
 
     rows = []
     for name in args.screens:
@@ -131,15 +133,15 @@ def main() -> None:
         summary[col] *= 100
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    df.to_csv(RESULTS / "naiad_stability.csv", index=False)
+    results = output_dir(False)
+    write_csv(df, results / "naiad_stability.csv")
     meta = {
         "protocol": "N = 2M training pairs (2N/M = 4), 10% random test, test RMSE x 1e-2",
         "threads": torch.get_num_threads(),
         "seeds": args.seeds,
         "summary": summary.to_dict(orient="records"),
     }
-    (RESULTS / "naiad_stability.json").write_text(json.dumps(meta, indent=2))
+    write_json(results / "naiad_stability.json", meta, indent=2)
 
     screens = list(dict.fromkeys(df.screen))
     fig, axes = plt.subplots(1, len(screens), figsize=(5.5 * len(screens), 4), squeeze=False)
@@ -151,9 +153,8 @@ def main() -> None:
         ax.set_title(f"{name}: N = 2M, {args.seeds} seeds")
         ax.set_ylabel("test RMSE (x 1e-2)")
         ax.tick_params(axis="x", rotation=35)
-    fig.tight_layout()
-    fig.savefig(RESULTS / "naiad_stability.png", dpi=120)
-    print(f"wrote {RESULTS / 'naiad_stability.csv'} (+ .json, .png)")
+    save_png(fig, results / "naiad_stability.png")
+    print(f"wrote {results / 'naiad_stability.csv'} (+ .json, .png)")
 
 
 if __name__ == "__main__":

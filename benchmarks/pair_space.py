@@ -17,10 +17,10 @@ Writes ``benchmarks/results/pair_space.json`` and ``pair_space.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import platform
 import resource
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -28,7 +28,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # provenance.py
+
+from provenance import output_dir, provenance, save_png, write_json  # noqa: E402
+
 N_EXCLUDED = 100_000
 
 
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
 
     ctx = mp.get_context("spawn")
     rows = []
@@ -132,9 +136,8 @@ def main() -> None:
         "cpu_count": mp.cpu_count(),
         "note": "wall times on a shared machine are noisy; memory is the robust number",
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "pair_space.json"
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    results = output_dir(False)
+    out = write_json(results / "pair_space.json", {"meta": meta, "results": rows}, indent=2)
     print(f"threads={args.threads}; wrote {out}")
 
     import matplotlib
@@ -153,9 +156,7 @@ def main() -> None:
     ax_m.loglog(n, [r["materialised_table_mb"] for r in rows], "--", label="materialised table")
     ax_m.set(xlabel="pairs N", ylabel="MB", title="peak memory")
     ax_m.legend()
-    fig.tight_layout()
-    png = RESULTS / "pair_space.png"
-    fig.savefig(png, dpi=120)
+    png = save_png(fig, results / "pair_space.png")
     print(f"wrote {png}")
 
 

@@ -35,7 +35,8 @@ import torch
 import naiad_bo
 from naiad_bo.evaluation import evaluate_model, summarize
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # provenance.py
+from provenance import output_dir, provenance, save_png, write_csv, write_json  # noqa: E402
 
 #: Average gene occurrences 2N/M of the paper's Table 1 (4, 20) and Table 4 (10), and the
 #: reference implementation's second anchor N = 4M (2N/M = 8, anchors.md).
@@ -187,10 +188,7 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
                 ax.set_title(f"{screen} (M = {n_genes})")
             ax.legend(fontsize=7)
     fig.suptitle("Small-sample accuracy on a 30% test split (mean ± s.e. over seeds)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
@@ -219,24 +217,6 @@ def markdown_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def code_state() -> dict:
-    """Git commit of the tree and which package files differ from it (results provenance)."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*cmd: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *cmd], cwd=root, capture_output=True, text=True, timeout=30
-            ).stdout.rstrip("\n")
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    dirty = [line[3:] for line in git("status", "--porcelain", "naiad_bo").splitlines()]
-    return {"git_head": git("rev-parse", "HEAD").strip(), "uncommitted_package_files": dirty}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screens", nargs="+", default=["norman2019", "horlbeck2018_k562"])
@@ -244,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="2N/M sizes only, 2 seeds")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default benchmarks/results, or "
+                        "benchmarks/quick_results for --quick)")
     parser.add_argument("--tag", default="small_sample", help="output file stem")
     parser.add_argument(
         "--merge",
@@ -254,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    provenance()  # the code's state when the run starts
+    args.out = output_dir(args.quick, args.out)
     seeds = args.seeds[:2] if args.quick else args.seeds
 
     records = []
@@ -292,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             "models": args.models,
             "seeds": seeds,
             "total_s": total_s,
-            "code": code_state(),
+            "code": {k: provenance()[k] for k in ("git_commit", "git_clean", "git_dirty_files")},
         }
     ]
     old_csv = args.out / f"{args.tag}.csv"
     if args.merge and old_csv.exists():
-        old = pd.read_csv(old_csv)
+        old = pd.read_csv(old_csv).drop(columns=["git_commit", "git_clean"], errors="ignore")
         rerun = set(zip(per_seed.screen, per_seed.model, strict=True))
         keep = [(sc, m) not in rerun for sc, m in zip(old.screen, old.model, strict=True)]
         per_seed = pd.concat([old[keep], per_seed], ignore_index=True)
@@ -326,9 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = summary.sort_values(["_s", "n_train", "_m"]).drop(columns=["_s", "_m"])
     checks = check_targets(summary, per_seed)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    per_seed.to_csv(args.out / f"{args.tag}.csv", index=False)
-    summary.to_csv(args.out / f"{args.tag}_summary.csv", index=False)
+    write_csv(per_seed, args.out / f"{args.tag}.csv")
+    write_csv(summary, args.out / f"{args.tag}_summary.csv")
     plot(summary, args.out / f"{args.tag}.png")
     table = markdown_table(summary)
     meta = {
@@ -349,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         "reference_rmse_x100": {f"{k[0]}@{k[1]}": v for k, v in REFERENCE.items()},
         "markdown_table": table,
     }
-    (args.out / f"{args.tag}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_json(args.out / f"{args.tag}.json", meta, indent=2)
 
     print()
     print(table)

@@ -1,9 +1,9 @@
 """Held-out accuracy of surrogates on a screen (NAIAD paper Table 1 protocol).
 
 :func:`evaluate_model` trains a surrogate on ``N`` uniformly drawn pairs per seed and scores a
-fixed test split (30% by default, 10% validation); :func:`predict_mean` is the chunked
-posterior-mean helper shared with the campaign simulator, :func:`predict_mean_std` its
-predictive-distribution counterpart used for the calibration fields of every record
+fixed test split (30% by default, 10% validation). :func:`~naiad_bo.prediction.predict_mean`
+(re-exported here) is the package's one chunked posterior-mean helper; :func:`predict_mean_std`
+is its predictive-distribution counterpart, used for the calibration fields of every record
 (:mod:`naiad_bo.calibration`).
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from botorch.posteriors.ensemble import EnsemblePosterior
 
 from naiad_bo.calibration import calibration_metrics, undefined_calibration
 from naiad_bo.metrics import pearson, rmse
+from naiad_bo.prediction import PREDICT_CHUNK, predict_mean
 from naiad_bo.splits import pool_size, train_test_split
 
 __all__ = [
@@ -33,28 +33,6 @@ __all__ = [
     "predict_mean_std",
     "summarize",
 ]
-
-#: Pairs scored per posterior call when predicting on a test split.
-PREDICT_CHUNK = 16_384
-
-
-def predict_mean(model: Any, X: torch.Tensor, chunk_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Posterior mean of ``model`` at ``n x 2`` pairs, in chunks; float64 ``(n,)``.
-
-    Ensembles get ``chunk x 2`` per call (one joint evaluation, members carry no
-    cross-point covariance); other models get ``chunk x 1 x 2`` (marginals only, so a GP
-    never builds a ``chunk x chunk`` covariance).
-    """
-    out = np.empty(X.shape[0], dtype=np.float64)
-    joint = isinstance(model, EnsembleModel)
-    with torch.no_grad():
-        for start in range(0, X.shape[0], chunk_size):
-            xb = X[start : start + chunk_size]
-            post = model.posterior(xb if joint else xb.unsqueeze(-2))
-            out[start : start + xb.shape[0]] = (
-                post.mean.reshape(-1).detach().to(torch.float64).cpu().numpy()
-            )
-    return out
 
 
 class UndefinedPredictiveError(ValueError):
@@ -182,6 +160,7 @@ def evaluate_model(
     y = screen.y_values()
     Y = torch.from_numpy(y.copy()).unsqueeze(-1)
     runs = [(int(n), s) for n in sizes for s in seeds]
+    genes_arg = {"genes": tuple(screen.genes)} if getattr(cls, "requires_genes", False) else {}
     records = []
     bar = None
     if progress:
@@ -194,7 +173,7 @@ def evaluate_model(
         for n_train, seed in runs:
             split = train_test_split(screen.n_pairs, n_train, test_frac, val_frac, seed)
             try:
-                surrogate = cls(screen.single_effects, seed=seed, **kwargs)
+                surrogate = cls(screen.single_effects, seed=seed, **genes_arg, **kwargs)
             except TypeError as err:
                 raise ValueError(f"bad hyper-parameters for model {name!r}: {err}") from None
             t0 = time.perf_counter()

@@ -20,13 +20,18 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
-    """Lay out ``fig``, write it to ``path`` (parent folders created) and close it."""
+def save_figure(
+    fig, path: str | Path, dpi: int = 120, metadata: dict[str, str] | None = None
+) -> Path:
+    """Lay out ``fig``, write it to ``path`` (parent folders created) and close it.
+
+    ``metadata`` is written into the image (PNG text chunks, e.g. a benchmark's git commit).
+    """
     plt = _pyplot()
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, metadata=metadata)
     plt.close(fig)
     return path
 

@@ -23,6 +23,11 @@ from naiad_bo.acquisition.base import (
     PointwiseAcquisition,
     as_index_pairs,
 )
+from naiad_bo.acquisition.botorch_adapters import (
+    BoTorchPointwise,
+    as_pointwise,
+    select_on_shortlist,
+)
 from naiad_bo.acquisition.effect import MaxPredictedEffect, OptimisticEffect
 from naiad_bo.acquisition.hit import ProbabilityOfHit, kth_strongest
 from naiad_bo.acquisition.optimality import BatchProbabilityOfOptimality
@@ -35,11 +40,8 @@ from naiad_bo.acquisition.registry import (
 )
 from naiad_bo.acquisition.selection import (
     BatchSelection,
-    BoTorchPointwise,
     InsufficientCandidatesError,
-    as_pointwise,
     select_batch,
-    select_on_shortlist,
 )
 from naiad_bo.acquisition.stochastic import SoftBALD, Uniform, pair_uniform
 from naiad_bo.acquisition.thompson import ThompsonSampling

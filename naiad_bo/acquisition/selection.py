@@ -24,13 +24,11 @@ where ``optimize_acqf_discrete`` needs 0.26 s per greedy step (~130 s for q = 50
 the same batch. A 20,000-gene space (2 x 10^8 pairs) is scanned in ~20 s with a 16 MB traced
 peak.
 
-Acquisitions that are not pointwise (BoTorch's MC q-batch acquisitions such as
-``qLogNoisyExpectedImprovement``) go through :func:`select_on_shortlist`: a pointwise
-acquisition shortlists ``L`` pairs exactly, then BoTorch's ``optimize_acqf_discrete`` runs
-its sequential greedy (``q`` passes over the ``L`` shortlisted pairs, each pass a joint
-evaluation with the pending points: cost ``O(q * L)`` acquisition evaluations instead of
-``O(q * N)``). q = 1 analytic BoTorch acquisitions can be made pointwise with
-:func:`as_pointwise`.
+The chunked scan itself is :mod:`naiad_bo.acquisition.topq`. Acquisitions that are not
+pointwise (BoTorch's MC q-batch acquisitions such as ``qLogNoisyExpectedImprovement``) go
+through :func:`~naiad_bo.acquisition.botorch_adapters.select_on_shortlist`; q = 1 analytic
+BoTorch acquisitions can be made pointwise with
+:func:`~naiad_bo.acquisition.botorch_adapters.as_pointwise`.
 """
 
 from __future__ import annotations
@@ -42,30 +40,24 @@ from typing import Any
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
-from botorch.acquisition.analytic import AnalyticAcquisitionFunction
-from botorch.optim.optimize import optimize_acqf_discrete
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from naiad_bo.acquisition.base import (
-    MemberwiseAcquisition,
-    PointwiseAcquisition,
-    as_index_pairs,
+from naiad_bo.acquisition.base import MemberwiseAcquisition, PointwiseAcquisition
+from naiad_bo.acquisition.topq import (
+    DEFAULT_CHUNK_SIZE,
+    PROGRESS_MIN_CANDIDATES,
+    CandidateStream,
+    StreamingTopK,
+    scan_top_q,
 )
 
 __all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "PROGRESS_MIN_CANDIDATES",
     "BatchSelection",
-    "BoTorchPointwise",
     "InsufficientCandidatesError",
-    "as_pointwise",
     "select_batch",
-    "select_on_shortlist",
 ]
-
-#: Default number of candidate pairs scored per chunk.
-DEFAULT_CHUNK_SIZE = 2**17
-#: Candidate counts from which the progress bar is shown by default.
-PROGRESS_MIN_CANDIDATES = 2_000_000
 
 
 class InsufficientCandidatesError(ValueError):
@@ -96,173 +88,6 @@ class BatchSelection:
         return int(self.pairs.shape[0])
 
 
-# ---------------------------------------------------------------------------- candidates
-def _pair_keys(pairs: Tensor) -> np.ndarray:
-    """Order-free int64 key ``min << 32 | max`` of each pair ``(n, 2)``."""
-    pairs = pairs.reshape(-1, 2)
-    lo = torch.minimum(pairs[:, 0], pairs[:, 1])
-    hi = torch.maximum(pairs[:, 0], pairs[:, 1])
-    if pairs.numel() and int(hi.max()) >= 2**31:
-        raise ValueError("gene ids must be < 2**31")
-    return ((lo << 32) | hi).cpu().numpy()
-
-
-def _canonical(pairs: Tensor) -> Tensor:
-    lo = torch.minimum(pairs[:, 0], pairs[:, 1])
-    hi = torch.maximum(pairs[:, 0], pairs[:, 1])
-    return torch.stack([lo, hi], dim=1)
-
-
-def _to_pair_tensor(x: Any, what: str) -> Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    elif not isinstance(x, Tensor):
-        try:
-            x = torch.as_tensor(np.asarray(x))
-        except Exception as err:  # pragma: no cover - message only
-            raise TypeError(f"{what} must be an (n, 2) array of gene-index pairs") from err
-    if x.ndim != 2 or x.shape[-1] != 2:
-        raise ValueError(f"{what} must have shape (n, 2), got {tuple(x.shape)}")
-    return as_index_pairs(x)
-
-
-class _TensorCandidates:
-    """An explicit candidate tensor with the ``iter_chunks`` / ``n_available`` protocol.
-
-    Pairs are canonicalised and de-duplicated (first occurrence kept); ``exclude`` is a
-    ``PairSet``-like object with ``contains(pairs) -> bool mask`` or an ``(n, 2)`` array.
-    """
-
-    def __init__(self, pairs: Any, exclude: Any) -> None:
-        pairs = _canonical(_to_pair_tensor(pairs, "candidates"))
-        keys = _pair_keys(pairs)
-        _, first = np.unique(keys, return_index=True)
-        keep = np.sort(first)
-        pairs, keys = pairs[torch.from_numpy(keep)], keys[keep]
-        if exclude is not None:
-            mask = _exclude_mask(pairs, keys, exclude)
-            pairs = pairs[torch.from_numpy(~mask)]
-        self.pairs = pairs
-
-    def n_available(self) -> int:
-        return int(self.pairs.shape[0])
-
-    def iter_chunks(self, chunk_size: int) -> Iterator[Tensor]:
-        for start in range(0, self.pairs.shape[0], chunk_size):
-            yield self.pairs[start : start + chunk_size]
-
-
-def _exclude_mask(pairs: Tensor, keys: np.ndarray, exclude: Any) -> np.ndarray:
-    contains = getattr(exclude, "contains", None)
-    if callable(contains):
-        return np.asarray(torch.as_tensor(contains(pairs)).cpu().numpy(), dtype=bool)
-    ex = exclude.detach() if isinstance(exclude, Tensor) else np.asarray(exclude)
-    if ex.ndim == 1:
-        raise ValueError(
-            "exclude given as flat indices needs a PairSpace (flat indices are relative to "
-            "one); for a candidate tensor pass exclude as (n, 2) pairs or a PairSet"
-        )
-    ex_keys = np.unique(_pair_keys(_to_pair_tensor(ex, "exclude")))
-    return np.isin(keys, ex_keys)
-
-
-def _is_space(obj: Any) -> bool:
-    return callable(getattr(obj, "iter_chunks", None))
-
-
-class _Source:
-    """Uniform view over a PairSpace / CandidateSet / candidate tensor plus extra exclusions."""
-
-    def __init__(self, candidates: Any, exclude: Any, extra: Tensor | None) -> None:
-        self.extra_keys = (
-            np.unique(_pair_keys(as_index_pairs(extra).reshape(-1, 2)))
-            if extra is not None and extra.numel()
-            else None
-        )
-        if _is_space(candidates):
-            self.space = candidates
-            self.exclude = exclude
-            self.tensor = None
-            n_avail = getattr(candidates, "n_available", None)
-            self.upper = int(n_avail(exclude)) if callable(n_avail) else None
-        else:
-            self.space = None
-            self.tensor = _TensorCandidates(candidates, exclude)
-            self.upper = self.tensor.n_available()
-
-    def chunks(self, chunk_size: int) -> Iterator[Tensor]:
-        if self.tensor is not None:
-            it = self.tensor.iter_chunks(chunk_size)
-        else:
-            it = (item[1] for item in self.space.iter_chunks(chunk_size, exclude=self.exclude))
-        for pairs in it:
-            pairs = pairs.long()
-            if self.extra_keys is not None and pairs.numel():
-                drop = np.isin(_pair_keys(pairs), self.extra_keys)
-                if drop.any():
-                    pairs = pairs[torch.from_numpy(~drop)]
-            if pairs.numel():
-                yield pairs
-
-
-# ---------------------------------------------------------------------------- top-k
-def _stable_topk(scores: Tensor, k: int) -> Tensor:
-    """Indices of the ``k`` largest scores, ties broken by lower index (unsorted)."""
-    n = scores.shape[0]
-    if n <= k:
-        return torch.arange(n)
-    kth = torch.topk(scores, k, sorted=True).values[-1]
-    above = torch.nonzero(scores > kth).reshape(-1)
-    equal = torch.nonzero(scores == kth).reshape(-1)  # ascending index
-    return torch.cat([above, equal[: k - above.numel()]])
-
-
-class _TopK:
-    """Running exact top-``k`` of (score, pair) over a stream of chunks, stable in order."""
-
-    def __init__(self, k: int) -> None:
-        self.k = k
-        self.scores: Tensor | None = None
-        self.pairs: Tensor | None = None
-        self.order: Tensor | None = None
-
-    def push(self, scores: Tensor, pairs: Tensor, start: int) -> None:
-        order = torch.arange(start, start + scores.shape[0])
-        keep = _stable_topk(scores, self.k)
-        scores, pairs, order = scores[keep], pairs[keep], order[keep]
-        if self.scores is not None:
-            scores = torch.cat([self.scores, scores])
-            pairs = torch.cat([self.pairs, pairs])
-            order = torch.cat([self.order, order])
-            # the running best precedes the chunk in candidate order, so a stable top-k on
-            # the concatenation keeps the earlier candidate among equal scores
-            sort_idx = torch.argsort(order)
-            scores, pairs, order = scores[sort_idx], pairs[sort_idx], order[sort_idx]
-            keep = _stable_topk(scores, self.k)
-            scores, pairs, order = scores[keep], pairs[keep], order[keep]
-        self.scores, self.pairs, self.order = scores, pairs, order
-
-    def result(self) -> tuple[Tensor, Tensor]:
-        """``(scores, pairs)`` sorted best first (ties: candidate order)."""
-        if self.scores is None:
-            return torch.empty(0), torch.empty(0, 2, dtype=torch.long)
-        idx = np.lexsort(
-            (self.order.numpy(), -self.scores.detach().to(torch.float64).cpu().numpy())
-        )
-        idx = torch.from_numpy(idx)
-        return self.scores[idx], self.pairs[idx]
-
-
-def _check_scores(scores: Tensor, n: int, name: str, shape: tuple[int, ...]) -> Tensor:
-    if not isinstance(scores, Tensor) or tuple(scores.shape) != shape:
-        got = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
-        raise ValueError(f"{name} returned scores of shape {got}, expected {shape}")
-    if torch.isnan(scores).any():
-        bad = int(torch.isnan(scores).sum())
-        raise ValueError(f"{name} returned NaN scores for {bad} of {n} candidates")
-    return scores.detach().cpu()
-
-
 # ---------------------------------------------------------------------------- selection
 def _validate_q(q: Any) -> int:
     if isinstance(q, bool) or not isinstance(q, (int, np.integer)):
@@ -287,44 +112,6 @@ def _not_enough(q: int, n: int) -> InsufficientCandidatesError:
         f"batch size q={q} exceeds the {n} available candidate pairs "
         "(after removing measured, pending and duplicate pairs)"
     )
-
-
-def _scan(
-    source: _Source,
-    q_list: int,
-    score_fn,
-    n_cols: int | None,
-    chunk_size: int,
-    progress: bool | None,
-    name: str,
-) -> tuple[list[_TopK], int]:
-    """One chunked pass keeping a top-``q_list`` per score column."""
-    tops: list[_TopK] | None = None
-    seen = 0
-    show = progress if progress is not None else (source.upper or 0) >= PROGRESS_MIN_CANDIDATES
-    bar = tqdm(total=source.upper, unit="pair", desc=f"scoring {name}", disable=not show)
-    try:
-        with torch.no_grad():
-            for pairs in source.chunks(chunk_size):
-                n = pairs.shape[0]
-                raw = score_fn(pairs)
-                if n_cols is None:
-                    scores = _check_scores(raw, n, name, (n,))[:, None]
-                else:
-                    if not isinstance(raw, Tensor) or raw.ndim != 2 or raw.shape[0] != n:
-                        raise ValueError(f"{name} returned member scores of wrong shape")
-                    scores = _check_scores(raw, n, name, (n, raw.shape[1]))
-                if tops is None:
-                    tops = [_TopK(q_list) for _ in range(scores.shape[1])]
-                elif len(tops) != scores.shape[1]:
-                    raise ValueError(f"{name}: number of ensemble members changed between chunks")
-                for j, top in enumerate(tops):
-                    top.push(scores[:, j], pairs.cpu(), seen)
-                seen += n
-                bar.update(n)
-    finally:
-        bar.close()
-    return tops or [_TopK(q_list)], seen
 
 
 def _greedy_cap(scores: Tensor, pairs: Tensor, q: int, cap: int | None) -> tuple[list[int], bool]:
@@ -435,7 +222,7 @@ def _select(
         raise TypeError(f"acqf must be a BoTorch AcquisitionFunction, got {type(acqf).__name__}")
 
     need = q if min_q is None else min(q, min_q)
-    source = _Source(candidates, exclude, extra)
+    source = CandidateStream(candidates, exclude, extra)
     if source.upper is not None:
         if source.upper < need:
             raise _not_enough(need, source.upper)
@@ -444,7 +231,7 @@ def _select(
     size = _initial_list_size(q, cap, source.upper)
     while True:
         score_fn = acqf.member_scores if memberwise else acqf.score
-        tops, seen = _scan(
+        tops, seen = scan_top_q(
             source, size, score_fn, -1 if memberwise else None, int(chunk_size), progress, name
         )
         if seen < need:
@@ -469,7 +256,7 @@ def _select(
 
 
 def _allocate_members(
-    acqf: MemberwiseAcquisition, tops: list[_TopK], q: int, cap: int | None
+    acqf: MemberwiseAcquisition, tops: list[StreamingTopK], q: int, cap: int | None
 ) -> tuple[Tensor, Tensor] | None:
     """Fill ``q`` slots, each from its drawn member's sorted list; None if a list ran dry."""
     lists = [top.result() for top in tops]
@@ -506,109 +293,3 @@ def _allocate_members(
     )
 
 
-# ---------------------------------------------------------------------------- non-pointwise
-def select_on_shortlist(
-    acqf: AcquisitionFunction,
-    candidates: Any,
-    q: int,
-    *,
-    shortlist: PointwiseAcquisition,
-    shortlist_size: int | None = None,
-    exclude: Any = None,
-    max_batch_size: int = 2048,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    progress: bool | None = None,
-) -> BatchSelection:
-    """Select a batch for a non-pointwise acquisition with BoTorch's ``optimize_acqf_discrete``.
-
-    ``shortlist`` (a pointwise acquisition, e.g. :class:`MaxPredictedEffect`) picks the
-    ``shortlist_size`` best available pairs exactly (:func:`select_batch`); then
-    ``optimize_acqf_discrete(acqf, q, choices=shortlist)`` runs its sequential greedy on them
-    (``q`` passes over ``L`` choices with the growing pending set). Use this for MC q-batch
-    acquisitions (``qLogNoisyExpectedImprovement``, ``qUpperConfidenceBound``); cost grows as
-    ``q * L`` acquisition evaluations, so keep ``L`` a small multiple of ``q`` (default
-    ``max(4 q, 100)``).
-
-    Args:
-        acqf: Any BoTorch acquisition on ``batch x q x 2`` pairs. For ``q > 1`` it must
-            support ``set_X_pending`` (analytic acquisitions do not).
-        candidates, exclude, chunk_size, progress: As in :func:`select_batch`.
-        q: Batch size.
-        shortlist: Pointwise acquisition ranking the candidates.
-        shortlist_size: ``L >= q``.
-        max_batch_size: Passed to ``optimize_acqf_discrete``.
-
-    Returns:
-        A :class:`BatchSelection` whose scores are the acquisition values returned by
-        ``optimize_acqf_discrete`` (one per greedy step).
-    """
-    q = _validate_q(q)
-    if not isinstance(shortlist, PointwiseAcquisition):
-        raise TypeError(
-            "shortlist must be a PointwiseAcquisition (e.g. MaxPredictedEffect(model)), got "
-            f"{type(shortlist).__name__}"
-        )
-    if not isinstance(acqf, AcquisitionFunction):
-        raise TypeError(f"acqf must be a BoTorch AcquisitionFunction, got {type(acqf).__name__}")
-    if q > 1 and isinstance(acqf, AnalyticAcquisitionFunction):
-        raise TypeError(
-            f"{type(acqf).__name__} is analytic (no pending points), so optimize_acqf_discrete "
-            "cannot build a batch of q > 1 with it; use its MC version (e.g. qUpperConfidence"
-            "Bound) or as_pointwise(acqf) with select_batch"
-        )
-    size = max(4 * q, 100) if shortlist_size is None else int(shortlist_size)
-    if size < q:
-        raise ValueError(f"shortlist_size={size} must be >= q={q}")
-    pending = [
-        p.reshape(-1, 2)
-        for p in (getattr(acqf, "X_pending", None), shortlist.X_pending)
-        if p is not None and p.numel()
-    ]
-    short = _select(
-        shortlist,
-        candidates,
-        size,
-        exclude=exclude,
-        extra=torch.cat([as_index_pairs(p) for p in pending]) if pending else None,
-        max_per_gene=None,
-        chunk_size=chunk_size,
-        progress=progress,
-        min_q=q,
-    )
-    choices = short.pairs.to(torch.float64)
-    with torch.no_grad():
-        cand, values = optimize_acqf_discrete(
-            acqf, q=q, choices=choices, max_batch_size=max_batch_size, unique=True
-        )
-    pairs = _canonical(as_index_pairs(cand.reshape(-1, 2)))
-    return BatchSelection(
-        pairs=pairs, scores=values.detach().reshape(-1).cpu(), n_scored=short.n_scored
-    )
-
-
-# ---------------------------------------------------------------------------- adapter
-class BoTorchPointwise(PointwiseAcquisition):
-    """A q = 1 BoTorch acquisition used as a pointwise score (see :func:`as_pointwise`)."""
-
-    def __init__(self, acqf: AcquisitionFunction, dtype: torch.dtype = torch.float64) -> None:
-        super().__init__(acqf.model)
-        self.acqf = acqf
-        self.dtype = dtype
-
-    def score(self, X: Tensor) -> Tensor:
-        """``acqf(X[:, None, :])``; ``X``: ``n x 2`` -> ``(n,)``."""
-        X = as_index_pairs(X)
-        return self.acqf(X.to(self.dtype).unsqueeze(-2)).reshape(-1)
-
-
-def as_pointwise(acqf: AcquisitionFunction, dtype: torch.dtype = torch.float64) -> BoTorchPointwise:
-    """Treat a BoTorch acquisition evaluated at single points as a pointwise score.
-
-    The batch is then its exact top-``q`` by :func:`select_batch`: the right thing for
-    analytic acquisitions (``PosteriorMean``, ``UpperConfidenceBound``, ``LogEI``), which
-    BoTorch's ``optimize_acqf_discrete`` cannot batch. It ignores interactions between the
-    batch's points (as pointwise acquisitions do by definition).
-    """
-    if not isinstance(acqf, AcquisitionFunction):
-        raise TypeError(f"expected a BoTorch AcquisitionFunction, got {type(acqf).__name__}")
-    return BoTorchPointwise(acqf, dtype=dtype)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from naiad_bo.campaign.result import summarize
+from naiad_bo.campaign.summary import summarize
 
 __all__ = ["plot_campaigns"]
 
@@ -23,6 +23,7 @@ def plot_campaigns(
     *,
     references: Mapping[str, Mapping[str, float]] | None = None,
     title: str | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Three panels per screen: top-k discovered, true top-k measured, top-k curve at the end.
 
@@ -34,6 +35,7 @@ def plot_campaigns(
             starting with "paper", squares otherwise), in the colour of the plotted
             acquisition named by the label's last word when there is one.
         title: Figure title (default: the screens' names).
+        metadata: Text written into the image file (e.g. the git commit of a benchmark).
 
     Returns:
         The written path.
@@ -108,4 +110,4 @@ def plot_campaigns(
         row_axes[0].legend(fontsize=7, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=11)
-    return save_figure(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110, metadata=dict(metadata) if metadata else None)

@@ -4,8 +4,9 @@ A record is a flat dict of scalars (see :data:`RECORD_FIELDS` for the fixed fiel
 top-k curve adds one ``top{k}_discovered`` and one ``measured_top{k}`` column per ``k``.
 :class:`CampaignResult` holds one campaign (one seed, one acquisition),
 :class:`CampaignResults` several; both give ``.to_frame()`` (pandas), ``.to_records()``
-(plain Python types, NaN as ``None``) and ``.to_json(path)``. :func:`summarize` gives mean
-and standard error over seeds per round, :func:`marginal_gains` the paper's Table-3 statistic.
+(plain Python types, NaN as ``None``) and ``.to_json(path)``. Their ``summary()`` and
+``marginal_gains()`` are :func:`naiad_bo.campaign.summary.summarize` and
+:func:`naiad_bo.campaign.summary.marginal_gains` (re-exported here).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from naiad_bo.campaign.summary import GROUP_KEYS, marginal_gains, summarize
+from naiad_bo.metrics import marginal_gain
 
 __all__ = [
     "GROUP_KEYS",
@@ -58,9 +62,6 @@ RECORD_FIELDS: tuple[str, ...] = (
     "select_cpu_s",
     "round_cpu_s",
 )
-
-#: Columns identifying one configuration (a curve over rounds is these + ``round``).
-GROUP_KEYS: tuple[str, ...] = ("screen", "surrogate", "acquisition", "protocol")
 
 
 def _plain(value: Any) -> Any:
@@ -132,10 +133,7 @@ class CampaignResult:
 
     def marginal_gain(self) -> float:
         """``(P_R - P_0) / R`` of top-k discovered (paper Table 3 at ``R = 4``)."""
-        p = self.discovered
-        if len(p) < 2:
-            raise ValueError("marginal gain needs at least one acquisition round")
-        return float((p[-1] - p[0]) / (len(p) - 1))
+        return marginal_gain(self.discovered)
 
     def acquired_pairs(self, screen=None) -> pd.DataFrame:
         """Every acquired pair with the round it was measured in.
@@ -229,84 +227,3 @@ class CampaignResults(Sequence):
 
     def __repr__(self) -> str:
         return f"CampaignResults({len(self.results)} campaign(s))"
-
-
-_DEFAULT_SUMMARY = (
-    "top_k_discovered",
-    "measured_top_k",
-    "test_rmse",
-    "unmeasured_rmse",
-    "hit_ratio",
-    "fit_s",
-    "score_s",
-    "select_s",
-    "round_s",
-    "round_cpu_s",
-)
-
-
-def summarize(frame: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """Mean, standard error and count over seeds, per configuration and round.
-
-    Args:
-        frame: Records (``CampaignResults.to_frame()`` or the CLI's JSON read back).
-        metrics: Columns to summarise (default: discovery, recall, errors, timings, plus
-            every ``top{k}_discovered`` curve column present).
-
-    Returns:
-        One row per (screen, surrogate, acquisition, protocol, top_k, round) with columns
-        ``{metric}_mean``, ``{metric}_se`` (``std(ddof=1) / sqrt(n)``, NaN for one seed)
-        and ``n_seeds``.
-    """
-    if metrics is None:
-        curve = [c for c in frame.columns if c.startswith("top") and c.endswith("_discovered")
-                 and c != "top_k_discovered"]
-        metrics = [m for m in _DEFAULT_SUMMARY if m in frame.columns] + curve
-    keys = [k for k in (*GROUP_KEYS, "top_k", "round") if k in frame.columns]
-    grouped = frame.groupby(keys, sort=False, dropna=False)
-    out = grouped.size().rename("n_seeds").to_frame()
-    for m in metrics:
-        g = grouped[m]
-        out[f"{m}_mean"] = g.mean()
-        out[f"{m}_se"] = g.std(ddof=1) / np.sqrt(g.count())
-    return out.reset_index()
-
-
-def marginal_gains(frame: pd.DataFrame, column: str = "top_k_discovered") -> pd.DataFrame:
-    """Per-seed marginal gain ``(P_R - P_0) / R`` and its mean +- s.e. per configuration.
-
-    Args:
-        frame: Records with ``round`` and ``column``.
-        column: Discovery column (default the top-k discovered).
-
-    Returns:
-        One row per configuration: ``rounds`` (R), ``gain_mean``, ``gain_se``, ``n_seeds``,
-        ``p0_mean``, ``pR_mean``.
-    """
-    keys = [k for k in (*GROUP_KEYS, "top_k") if k in frame.columns]
-    rows = []
-    for key, g in frame.groupby(keys, sort=False, dropna=False):
-        per_seed = []
-        p0s, prs = [], []
-        rounds = int(g["round"].max())
-        if rounds < 1:
-            continue
-        for _, s in g.groupby("seed"):
-            s = s.set_index("round")[column]
-            if 0 in s.index and rounds in s.index:
-                p0s.append(float(s[0]))
-                prs.append(float(s[rounds]))
-                per_seed.append((float(s[rounds]) - float(s[0])) / rounds)
-        gains = np.asarray(per_seed)
-        n = len(gains)
-        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        row.update(
-            rounds=rounds,
-            gain_mean=float(gains.mean()) if n else float("nan"),
-            gain_se=float(gains.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
-            n_seeds=n,
-            p0_mean=float(np.mean(p0s)) if n else float("nan"),
-            pR_mean=float(np.mean(prs)) if n else float("nan"),
-        )
-        rows.append(row)
-    return pd.DataFrame(rows)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, parents=()) -> None:
     """Register ``describe``."""
     p = subparsers.add_parser(
-        "describe",
+        "describe", parents=list(parents),
         help="summarise a screen: genes, pairs, noise floor, strongest pairs, additive fit",
     )
     add_screen_arguments(p, positional=True)
@@ -70,14 +69,9 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"\nplot saved to {plot_additive(screen, args.plot)}")
     if args.json:
+        from naiad_bo.cli.jsonout import write_json
+
         out = dict(s, report=rep.as_dict(), strongest=top.to_dict(orient="records"))
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=2, default=_json_default)
+        write_json(args.json, out)  # strict JSON: NaN (e.g. no replicates) -> null
         print(f"summary saved to {args.json}")
     return 0
-
-
-def _json_default(x):
-    if hasattr(x, "item"):
-        return x.item()
-    return str(x)

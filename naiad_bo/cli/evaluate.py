@@ -9,7 +9,6 @@ Figure 3. :func:`evaluate_model` is the library entry point (the benchmark scrip
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 from pathlib import Path
 
@@ -19,24 +18,63 @@ from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 from naiad_bo.evaluation import evaluate_model, summarize
 
 
-def _parse_model_args(items: list[str] | None) -> dict:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key.isidentifier():
-            raise ValueError(f"--model-arg expects KEY=VALUE, got {item!r}")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
+def _surrogate_spec(args: argparse.Namespace):
+    """``--surrogate SPEC`` (or the deprecated ``--model NAME --model-arg KEY=VALUE``)."""
+    import warnings
+
+    from naiad_bo.specs import SurrogateSpec, parse_options
+
+    if args.model is not None:
+        warnings.warn("--model is deprecated; use --surrogate NAME[:KEY=VALUE,...]",
+                      FutureWarning, stacklevel=2)
+        if args.surrogate is not None:
+            raise ValueError("give --surrogate or the deprecated --model, not both")
+    if args.model_arg:
+        warnings.warn("--model-arg is deprecated; use --surrogate NAME:KEY=VALUE,...",
+                      FutureWarning, stacklevel=2)
+    text = args.surrogate if args.surrogate is not None else args.model
+    if text is None:
+        raise ValueError("--surrogate is required (e.g. --surrogate naiad:epochs=100)")
+    extra = parse_options(args.model_arg or [], "--model-arg")
+    return SurrogateSpec.parse(text, extra)
 
 
-def add_parser(subparsers) -> None:
+def _run_unseen(args, screen, spec, sizes) -> int:
+    from naiad_bo.models.registry import get_model_class
+    from naiad_bo.unseen import evaluate_unseen
+
+    cls = get_model_class(spec.surrogate) if isinstance(spec.surrogate, str) else spec.surrogate
+    records = []
+    for n in sizes:
+        records += evaluate_unseen(
+            screen,
+            cls,
+            args.unseen_genes,
+            int(n),
+            args.seeds,
+            descriptors=args.unseen_descriptors,
+            model_kwargs=dict(spec.options),
+            test_frac=args.test_frac,
+            val_frac=args.val_frac,
+            name=spec.name,
+        )
+    df = pd.DataFrame.from_records(records)
+    cols = ["model", "n_train", "seed", "n_hidden", "rmse_seen", "rmse_one_unseen",
+            "rmse_one_unseen_baseline", "rmse_two_unseen", "rmse_two_unseen_baseline",
+            "spearman_unseen_single_effects"]
+    print(f"screen {screen.name}: {screen.n_genes} genes, {args.unseen_genes:.0%} hidden")
+    print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
+def add_parser(subparsers, parents=()) -> None:
     """Register ``evaluate``."""
     p = subparsers.add_parser(
-        "evaluate",
+        "evaluate", parents=list(parents),
         help="test RMSE / Pearson of a surrogate trained on N uniformly chosen pairs",
         description=(
             "Train a surrogate on N uniformly chosen pairs of a measured screen and report "
@@ -45,8 +83,12 @@ def add_parser(subparsers) -> None:
     )
     add_screen_arguments(p)
     p.add_argument(
-        "--model", required=True, help="surrogate: naiad, linear, sum, mlp or recover"
+        "--surrogate", default=None, metavar="SPEC",
+        help="surrogate spec NAME[:ARG][:KEY=VALUE,...]: naiad, linear, sum, mlp, recover, "
+        "gp or gp:DESCRIPTORS (gp:string+go) "
+        "(e.g. naiad:ensemble_size=3)",
     )
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)  # deprecated alias
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument(
         "--train-pairs", type=int, nargs="+", metavar="N", help="training-set size(s) N"
@@ -63,23 +105,33 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)"
     )
+    p.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
+                   help=argparse.SUPPRESS)  # deprecated: options of --surrogate
     p.add_argument(
-        "--model-arg",
-        action="append",
-        metavar="KEY=VALUE",
-        help="model hyper-parameter, repeatable (e.g. --model-arg ensemble_size=3)",
+        "--unseen-genes",
+        type=float,
+        metavar="F",
+        help=(
+            "hide a fraction F of the genes entirely (single effects and pairs); report RMSE on "
+            "test pairs with one / two unseen genes with descriptor-predicted single effects vs "
+            "the mean single effect imputed"
+        ),
+    )
+    p.add_argument(
+        "--unseen-descriptors",
+        default="string+go+depmap",
+        metavar="SPEC",
+        help="descriptors that predict unseen single effects (default string+go+depmap)",
     )
     p.add_argument("--json", type=Path, metavar="OUT", help="write the per-seed records here")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", dest="no_progress",
+                   help=argparse.SUPPRESS)  # deprecated alias of --quiet
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print a per-seed table and a summary, optionally write JSON."""
-    from naiad_bo.models.registry import get_model_class
-
-    get_model_class(args.model)  # fail on a bad name before loading data
-    model_kwargs = _parse_model_args(args.model_arg)
+    spec = _surrogate_spec(args)  # fail on a bad spec before loading data
     screen = screen_from_args(args)
     if args.occurrence is not None:
         if any(k <= 0 for k in args.occurrence):
@@ -89,15 +141,17 @@ def run(args: argparse.Namespace) -> int:
         sizes = args.train_pairs
     if any(n < 1 for n in sizes):
         raise ValueError(f"--train-pairs must be positive, got {sizes}")
+    if args.unseen_genes is not None:
+        return _run_unseen(args, screen, spec, sizes)
     records = evaluate_model(
         screen,
-        args.model.strip().lower(),
+        spec.surrogate,
         sizes,
         args.seeds,
         test_frac=args.test_frac,
         val_frac=args.val_frac,
-        model_kwargs=model_kwargs,
-        progress=not args.no_progress,
+        model_kwargs=dict(spec.options),
+        progress=not (args.quiet or args.no_progress),
     )
     df = pd.DataFrame.from_records(records)
     cols = ["model", "n_train", "occurrence", "seed", "rmse", "pearson", "fit_s"]

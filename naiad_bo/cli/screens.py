@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, parents=()) -> None:
     """Register ``screens``."""
-    p = subparsers.add_parser("screens", help="list the bundled screens with sizes and citations")
+    p = subparsers.add_parser("screens", parents=list(parents),
+                              help="list the bundled screens with sizes and citations")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 

@@ -15,26 +15,27 @@ Example (the README's main job, about a minute on one thread)::
 from __future__ import annotations
 
 import argparse
-import ast
 import math
 from pathlib import Path
 
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, parents=()) -> None:
     """Register ``simulate``."""
     p = subparsers.add_parser(
-        "simulate",
+        "simulate", parents=list(parents),
         help="simulate AI + lab campaigns on a measured screen (discovery per round)",
         description=__doc__.split("\n\n")[1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_screen_arguments(p)
-    p.add_argument("--surrogate", default="naiad",
-                   help="surrogate model: naiad, linear, sum, mlp, recover")
+    p.add_argument("--surrogate", default="naiad", metavar="SPEC",
+                   help="surrogate spec NAME[:KEY=VALUE,...]: naiad, linear, sum, mlp, recover "
+                   "(e.g. naiad:epochs=100,ensemble_size=3)")
     p.add_argument("--surrogate-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="surrogate hyper-parameter (repeatable), e.g. epochs=100")
+                   help="surrogate option (repeatable), merged over the spec's: an alias of "
+                   "--surrogate NAME:KEY=VALUE")
     p.add_argument("--acquisition", nargs="+", default=["mpe"], metavar="NAME",
                    help="one or more acquisitions to compare: mpe, ucb, variance, uniform, "
                    "bald, softbald, margin, thompson, optimistic; options as "
@@ -49,24 +50,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--test-frac", type=float, default=0.3,
                    help="held-out fraction of the paper protocol")
     p.add_argument("--top-k", type=int, default=200, help="k of the discovery metric")
+    p.add_argument("--no-self-pairs", action="store_true",
+                   help="leave out same-gene pairs (two guides against one gene): neither "
+                   "candidates nor part of the true top-k (default: kept, as in the paper)")
     p.add_argument("--json", metavar="OUT.json", help="write every (seed, round) record")
     p.add_argument("--plot", metavar="OUT.png", help="discovery curves, mean +- s.e.")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-
-
-def _options(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq or not key.strip():
-            raise ValueError(f"bad --surrogate-option {item!r}; expected KEY=VALUE")
-        try:
-            value = ast.literal_eval(raw.strip())
-        except (ValueError, SyntaxError):
-            value = raw.strip()
-        out[key.strip()] = value
-    return out
 
 
 def _fmt(mean: float, se: float, digits: int = 1) -> str:
@@ -80,6 +69,7 @@ def _fmt(mean: float, se: float, digits: int = 1) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the campaigns, print the summary, write JSON / plot."""
     from naiad_bo.campaign import CampaignSimulator, PaperProtocol, ProspectiveProtocol
+    from naiad_bo.specs import SurrogateSpec, parse_options
 
     protocol = (
         PaperProtocol(args.test_frac) if args.protocol == "paper" else ProspectiveProtocol()
@@ -88,16 +78,19 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.json, args.plot):
         if path and not Path(path).resolve().parent.exists():
             Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
+    surrogate = SurrogateSpec.parse(
+        args.surrogate, parse_options(args.surrogate_option, "--surrogate-option")
+    )
     sim = CampaignSimulator(
         screen,
-        args.surrogate,
+        surrogate,
         initial=args.initial,
         batch=args.batch,
         rounds=args.rounds,
         protocol=protocol,
         top_k=args.top_k,
-        surrogate_options=_options(args.surrogate_option),
         progress=not args.quiet,
+        self_pairs=not args.no_self_pairs,
     )
     results = sim.run_many(args.acquisition, args.seeds)
 
@@ -107,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = sim.config()
     print(f"screen {cfg['screen']}: {cfg['n_genes']} genes, {cfg['n_pairs']:,} pairs; "
           f"protocol {protocol!r}: {cfg['n_acquirable']:,} acquirable, {cfg['n_test']:,} test")
-    print(f"surrogate {sim.surrogate_name}, initial {sim.initial}, {sim.rounds} rounds x "
+    same = "left out" if args.no_self_pairs else "kept"
+    print(f"surrogate {sim.surrogate_name}, same-gene pairs {same}, initial {sim.initial}, "
+          f"{sim.rounds} rounds x "
           f"{sim.batch}, seeds {list(args.seeds)}, torch threads {cfg['torch_threads']}")
     print(f"\n{'acquisition':<22}{'round':>5}{'measured':>9}  {f'top-{k} discovered':>20}  "
           f"{f'true top-{k} measured':>22}  {'test RMSE':>9}  {'s/round':>8}")
@@ -124,8 +119,28 @@ def run(args: argparse.Namespace) -> int:
         for _, g in gains.iterrows():
             print(f"  {g['acquisition']:<22}{_fmt(g['gain_mean'], g['gain_se'], 2)}")
     if args.json:
-        results.to_json(args.json)
-        print(f"\nrecords saved to {args.json}")
+        from naiad_bo import __version__
+        from naiad_bo.cli.jsonout import write_json
+
+        acquired = []
+        for res in results:
+            pairs = res.acquired_pairs(screen)
+            pairs.insert(0, "seed", res.config.get("seed"))
+            pairs.insert(0, "acquisition", res.config.get("acquisition"))
+            acquired.extend(pairs.to_dict(orient="records"))
+        settings = {
+            "command": "simulate", "naiad_bo_version": __version__,
+            "screen": args.screen, "surrogate": args.surrogate,
+            "surrogate_options": list(args.surrogate_option),
+            "acquisition": list(args.acquisition), "initial": args.initial,
+            "batch": args.batch, "rounds": args.rounds, "seeds": list(args.seeds),
+            "protocol": args.protocol, "test_frac": args.test_frac, "top_k": args.top_k,
+            "self_pairs": not args.no_self_pairs, "direction": screen.direction.value,
+            "threads": args.threads,
+        }
+        write_json(args.json, {"settings": settings, "config": cfg,
+                               "records": results.to_records(), "acquired": acquired})
+        print(f"\nsettings, records and {len(acquired):,} acquired pairs saved to {args.json}")
     if args.plot:
         path = results.plot(args.plot, title=f"{cfg['screen']}: {sim.surrogate_name} surrogate, "
                             f"{sim.initial} + {sim.rounds} x {sim.batch} pairs")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +121,7 @@ class PairScreen:
     def from_csv(
         cls,
         path: str | Path,
-        control: str = "negative",
+        control: str | Sequence[str] = "negative",
         *,
         id1_col: str = "id1",
         id2_col: str = "id2",
@@ -139,7 +139,9 @@ class PairScreen:
 
         Args:
             path: File path; ``.gz`` is decompressed; a UTF-8 byte-order mark is accepted.
-            control: Name of the control "gene" whose rows give single-gene effects.
+            control: Name of the control "gene" whose rows give single-gene effects, or a
+                list of names read as one control (``["non-targeting", "NTC"]``; the first
+                name that occurs becomes the screen's ``control``).
             id1_col, id2_col, score_col: Column names of the two genes and the score.
             sep: Field separator; inferred from the extension (``.tsv``/``.txt`` = tab) if None.
             direction: Which phenotype is strong (see :class:`~naiad_bo.Direction`).
@@ -186,7 +188,7 @@ class PairScreen:
     def from_frame(
         cls,
         df: pd.DataFrame,
-        control: str = "negative",
+        control: str | Sequence[str] = "negative",
         *,
         id1_col: str = "id1",
         id2_col: str = "id2",
@@ -262,7 +264,10 @@ class PairScreen:
                 ScreenWarning,
                 stacklevel=2,
             )
-        ctrl = _resolve_control(control, a, b, source)
+        ctrl, aliases = _resolve_controls(control, a, b, source)
+        if aliases:  # several control names: one control, the first name given
+            a = np.where(np.isin(a, aliases), ctrl, a).astype(object)
+            b = np.where(np.isin(b, aliases), ctrl, b).astype(object)
 
         if normalize_symbols:
             from naiad_bo.data.symbols import SymbolNormalizer
@@ -534,6 +539,35 @@ def _merge_case_variants(
         a = np.array([mapping.get(x, x) for x in a], dtype=object)
         b = np.array([mapping.get(x, x) for x in b], dtype=object)
     return a, b, merged
+
+
+def _resolve_controls(control, a: np.ndarray, b: np.ndarray, source: str
+                      ) -> tuple[str, list[str]]:
+    """``(name, aliases)`` for one control name or a list of names (e.g. ``["non-targeting",
+    "NTC"]``): the first name that occurs, and the other names that occur (read as the same
+    control). Names that never occur are ignored if at least one occurs."""
+    if isinstance(control, str):
+        return _resolve_control(control, a, b, source), []
+    try:
+        names = [str(c) for c in control]
+    except TypeError:
+        raise TypeError(
+            f"control must be a name or a list of names, got {type(control).__name__}"
+        ) from None
+    if not names or not all(isinstance(c, str) for c in control):
+        raise TypeError(f"control must be a name or a non-empty list of names, got {control!r}")
+    found = []
+    for name in names:
+        try:
+            found.append(_resolve_control(name, a, b, source))
+        except ScreenFormatError:
+            continue
+    if not found:
+        raise ScreenFormatError(
+            f"{source}: none of the control names {names} occurs in the gene columns, so no "
+            "single-gene effects can be read"
+        )
+    return found[0], [n for n in dict.fromkeys(found[1:]) if n != found[0]]
 
 
 def _resolve_control(control: str, a: np.ndarray, b: np.ndarray, source: str) -> str:

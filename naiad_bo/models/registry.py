@@ -8,6 +8,7 @@ by name instead of switching on strings.
 
 from __future__ import annotations
 
+from naiad_bo.models.descriptor_gp import DescriptorGP
 from naiad_bo.models.embedding_mlp import EmbeddingMLPEnsemble
 from naiad_bo.models.linear import AdditiveLinearModel
 from naiad_bo.models.naiad import NaiadEnsemble
@@ -21,6 +22,7 @@ MODELS: dict[str, type] = {
     "sum": SingleEffectSumModel,
     "mlp": EmbeddingMLPEnsemble,
     "recover": RecoverEnsemble,
+    "gp": DescriptorGP,
 }
 
 

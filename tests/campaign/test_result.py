@@ -70,7 +70,7 @@ def test_result_views_and_json(tmp_path):
     many = CampaignResults([res, res])
     assert len(many.to_frame()) == 6
     assert json.loads(many.to_json()) == plain + plain
-    with pytest.raises(ValueError, match="at least one acquisition round"):
+    with pytest.raises(ValueError, match="round 0 and at least one more round"):
         CampaignResult(records=recs[:1], config={}).marginal_gain()
 
 

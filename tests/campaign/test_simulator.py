@@ -7,7 +7,6 @@ import pytest
 
 from naiad_bo.acquisition import UnknownAcquisitionError
 from naiad_bo.campaign import (
-    AcquisitionSpec,
     CampaignError,
     CampaignSimulator,
     IncompatibleSurrogateError,
@@ -18,6 +17,7 @@ from naiad_bo.campaign import (
 from naiad_bo.campaign.result import RECORD_FIELDS
 from naiad_bo.models.single_sum import SingleEffectSumModel
 from naiad_bo.space import CandidateSet, PairSpace
+from naiad_bo.specs import SpecError
 
 TIMING = ("fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_cpu_s", "select_cpu_s",
           "round_cpu_s")
@@ -176,6 +176,24 @@ def test_complete_screens_use_the_pair_space(norman, screen_factory):
     sim.run("mpe")
 
 
+def test_without_self_pairs_they_are_neither_acquired_nor_counted(norman):
+    same = norman.pairs["gene_a"] == norman.pairs["gene_b"]
+    res = simulate_campaign(norman, "sum", "mpe", initial=100, batch=100, rounds=2, seed=1,
+                            self_pairs=False, protocol="prospective")
+    acquired = np.concatenate(res.batches)
+    assert (acquired[:, 0] != acquired[:, 1]).all() and res.config["self_pairs"] is False
+    # the true top-200 is that of the distinct-gene pairs
+    distinct = norman.pairs[~same]
+    y = distinct["y"].to_numpy()
+    top = set(map(tuple, distinct[["gene_a", "gene_b"]].to_numpy()[np.argsort(y, kind="stable")
+                                                                   [:200]].tolist()))
+    assert res.records[-1]["measured_top200"] == len(top & set(map(tuple, acquired.tolist())))
+    with_self = simulate_campaign(norman, "sum", "mpe", initial=100, batch=100, rounds=2,
+                                  seed=1, protocol="prospective")
+    assert (np.concatenate(with_self.batches)[:, 0] == np.concatenate(
+        with_self.batches)[:, 1]).any()
+
+
 def test_custom_protocol_fraction(toy):
     sim = CampaignSimulator(toy, "sum", initial=20, batch=10, rounds=1,
                             protocol=PaperProtocol(0.5), top_k=20)
@@ -206,14 +224,14 @@ def test_unknown_names_and_options(toy):
     sim = CampaignSimulator(toy, "linear", initial=20, batch=10, rounds=1, top_k=20)
     with pytest.raises(UnknownAcquisitionError, match="unknown acquisition 'best'"):
         sim.run("best")
-    with pytest.raises(CampaignError, match="kapa"):
+    with pytest.raises(SpecError, match="kapa"):
         sim.run("ucb:kapa=2")
     with pytest.raises(CampaignError, match="given twice"):
         sim.run_many(["mpe"], seeds=[1, 1])
     with pytest.raises(CampaignError, match="non-negative"):
         sim.run_many(["mpe"], seeds=[-1])
     with pytest.raises(ValueError, match="unknown model"):
-        CampaignSimulator(toy, "gp")
+        CampaignSimulator(toy, "gpx")
     with pytest.raises(CampaignError, match="unknown hyper-parameter"):
         CampaignSimulator(toy, "naiad", initial=20, batch=10, rounds=1, top_k=20,
                           surrogate_options={"epoch": 3})
@@ -248,17 +266,6 @@ def test_factory_surrogate_incompatibility_is_reported_at_selection(toy):
     assert labelled.run("mpe").to_frame()["surrogate"].unique().tolist() == ["y_a+y_b"]
     with pytest.raises(IncompatibleSurrogateError, match="variance"):
         sim.run("variance")
-
-
-def test_acquisition_spec_parsing():
-    spec = AcquisitionSpec.parse("mpe:max_per_gene=8")
-    assert spec.acquisition == "mpe" and spec.select_options == {"max_per_gene": 8}
-    assert spec.options == {} and spec.name == "mpe:max_per_gene=8"
-    spec = AcquisitionSpec.parse("ucb:kappa=2.5")
-    assert spec.options == {"kappa": 2.5} and spec.name == "ucb:kappa=2.5"
-    assert AcquisitionSpec.parse("  Uniform ").name == "uniform"
-    with pytest.raises(CampaignError, match="key=value"):
-        AcquisitionSpec.parse("mpe:8")
 
 
 def test_hub_capped_selection_respects_the_cap(norman):

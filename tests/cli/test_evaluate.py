@@ -15,8 +15,8 @@ FIELDS = {"model", "seed", "n_train", "rmse", "pearson", "fit_s"}
 def test_cli_linear_json(tmp_path, capsys, shared_data):
     out = tmp_path / "res" / "lin.json"
     code = main(
-        ["evaluate", "--screen", "norman2019", "--model", "linear", "--train-pairs", "224",
-         "--seeds", "0", "1", "2", "--json", str(out), "--no-progress"]
+        ["evaluate", "--screen", "norman2019", "--surrogate", "linear", "--train-pairs", "224",
+         "--seeds", "0", "1", "2", "--json", str(out), "--quiet"]
     )
     assert code == 0
     records = json.loads(out.read_text())
@@ -34,9 +34,9 @@ def test_cli_tiny_ensemble_and_csv_screen(tmp_path, norman):
     norman.to_csv(path)
     out = tmp_path / "mlp.json"
     code = main(
-        ["evaluate", "--screen", str(path), "--model", "mlp", "--occurrence", "4",
-         "--seeds", "5", "--model-arg", "epochs=3", "--model-arg", "ensemble_size=2",
-         "--test-frac", "0.5", "--val-frac", "0", "--json", str(out), "--no-progress"]
+        ["evaluate", "--screen", str(path), "--surrogate", "mlp:epochs=3,ensemble_size=2",
+         "--occurrence", "4", "--seeds", "5", "--test-frac", "0.5", "--val-frac", "0",
+         "--json", str(out), "--threads", "1", "--quiet"]
     )
     assert code == 0
     (rec,) = json.loads(out.read_text())
@@ -44,25 +44,44 @@ def test_cli_tiny_ensemble_and_csv_screen(tmp_path, norman):
     assert np.isnan(rec["val_rmse"])
 
 
+def test_cli_deprecated_model_flags_give_the_same_records(tmp_path):
+    """``--model NAME --model-arg K=V`` still works (with a FutureWarning) and means
+    ``--surrogate NAME:K=V``."""
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    base = ["evaluate", "--screen", "norman2019", "--train-pairs", "100", "--seeds", "1",
+            "--quiet"]
+    assert main([*base, "--surrogate", "mlp:epochs=2,ensemble_size=2", "--json", str(new)]) == 0
+    with pytest.warns(FutureWarning, match="--model is deprecated"):
+        rc = main([*base, "--model", "mlp", "--model-arg", "epochs=2", "--model-arg",
+                   "ensemble_size=2", "--json", str(old), "--no-progress"])
+    assert rc == 0
+    a, b = json.loads(new.read_text())[0], json.loads(old.read_text())[0]
+    assert a["model"] == b["model"] == "mlp" and a["rmse"] == b["rmse"]
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--model", "linear", "--train-pairs", "3800"], "exceeds the 3797 pairs"),
-        (["--model", "gp", "--train-pairs", "10"], "unknown model"),
-        (["--model", "mlp", "--train-pairs", "10", "--model-arg", "widht=3"], "widht"),
-        (["--model", "mlp", "--train-pairs", "10", "--model-arg", "oops"], "KEY=VALUE"),
-        (["--model", "linear", "--train-pairs", "0"], "positive"),
-        (["--model", "linear", "--train-pairs", "10", "--test-frac", "0.95"], "< 1"),
+        (["--surrogate", "linear", "--train-pairs", "3800"], "exceeds the 3797 pairs"),
+        (["--surrogate", "gpx", "--train-pairs", "10"], "unknown model"),
+        (["--surrogate", "mlp:widht=3", "--train-pairs", "10"], "widht"),
+        (["--surrogate", "mlp:epochs=abc", "--train-pairs", "10"], "epochs"),
+        (["--surrogate", "mlp", "--train-pairs", "10", "--model-arg", "oops"], "KEY=VALUE"),
+        (["--surrogate", "linear", "--train-pairs", "0"], "positive"),
+        (["--surrogate", "linear", "--train-pairs", "10", "--test-frac", "0.95"], "< 1"),
+        (["--train-pairs", "10"], "--surrogate is required"),
     ],
 )
 def test_cli_bad_input(extra, message, capsys):
-    code = main(["evaluate", "--screen", "norman2019", "--no-progress", *extra])
+    code = main(["evaluate", "--screen", "norman2019", "--quiet", *extra])
     assert code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_cli_unknown_screen(capsys):
-    code = main(["evaluate", "--screen", "nope.csv", "--model", "linear", "--train-pairs", "5"])
+    code = main(["evaluate", "--screen", "nope.csv", "--surrogate", "linear", "--train-pairs",
+                 "5"])
     assert code == 2 and "neither a bundled screen" in capsys.readouterr().err
 
 

@@ -33,7 +33,7 @@ def test_simulate_reads_custom_columns(renamed_tsv, tmp_path, capsys):
                "--initial", "50", "--batch", "50", "--rounds", "1", "--seeds", "0",
                "--quiet", "--json", str(js)])
     assert rc == 0
-    recs = json.loads(js.read_text())
+    recs = json.loads(js.read_text())["records"]
     assert [r["n_measured"] for r in recs] == [50, 100]
 
 

@@ -26,8 +26,16 @@ def test_simulate_writes_records_and_plot(tmp_path, capsys):
                "mpe", "uniform", "--initial", "50", "--batch", "25", "--rounds", "2",
                "--seeds", "0", "1", "--json", str(out), "--plot", str(fig), "--quiet"])
     assert rc == 0
-    records = json.loads(out.read_text())
+    doc = json.loads(out.read_text())
+    records = doc["records"]
     assert isinstance(records, list) and len(records) == 2 * 2 * 3
+    assert doc["settings"]["surrogate"] == "linear" and doc["settings"]["seeds"] == [0, 1]
+    assert doc["settings"]["acquisition"] == ["mpe", "uniform"] and doc["settings"]["batch"] == 25
+    acquired = doc["acquired"]
+    assert len(acquired) == 2 * 2 * (50 + 2 * 25)  # seeds x acquisitions x pairs measured
+    one = [a for a in acquired if a["seed"] == 0 and a["acquisition"] == "mpe"]
+    assert [sum(a["round"] == r for a in one) for r in (0, 1, 2)] == [50, 25, 25]
+    assert len({(a["id1"], a["id2"]) for a in one}) == 100 and all(a["y"] < 1 for a in one)
     need = {"seed", "round", "n_measured", "top200_discovered", "measured_top200",
             "test_rmse", "fit_s", "score_s", "select_s"}
     assert need <= set(records[0])
@@ -46,9 +54,37 @@ def test_simulate_prospective_on_a_csv(tmp_path):
                "--initial", "8", "--batch", "10", "--rounds", "7", "--seeds", "3",
                "--protocol", "prospective", "--top-k", "10", "--json", str(out), "--quiet"])
     assert rc == 0
-    records = json.loads(out.read_text())
+    records = json.loads(out.read_text())["records"]
     assert records[-1]["n_measured"] == 78 and records[-1]["test_rmse"] is None
     assert records[-1]["top10_discovered"] == 10
+
+
+def test_simulate_no_self_pairs_and_spec_options(tmp_path, capsys):
+    csv = _toy_csv(tmp_path / "toy.csv", 12)  # 78 pairs, 12 of them same-gene
+    out = tmp_path / "n.json"
+    rc = main(["simulate", "--screen", str(csv), "--surrogate", "linear", "--acquisition",
+               "mpe", "--initial", "6", "--batch", "10", "--rounds", "6", "--seeds", "0",
+               "--protocol", "prospective", "--top-k", "10", "--no-self-pairs",
+               "--json", str(out), "--quiet"])
+    assert rc == 0
+    doc = json.loads(out.read_text())
+    records = doc["records"]
+    assert records[-1]["n_measured"] == 66 and records[-1]["n_available"] == 0
+    assert doc["settings"]["self_pairs"] is False
+    assert all(a["id1"] != a["id2"] for a in doc["acquired"]) and len(doc["acquired"]) == 66
+    assert "same-gene pairs left out" in capsys.readouterr().out
+    # the spec grammar and its --surrogate-option alias give the same records
+    kw = ["simulate", "--screen", "norman2019", "--acquisition", "mpe", "--initial", "40",
+          "--batch", "20", "--rounds", "1", "--seeds", "0", "--quiet"]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert main([*kw, "--surrogate", "naiad:epochs=3,ensemble_size=2", "--json", str(a)]) == 0
+    assert main([*kw, "--surrogate", "naiad", "--surrogate-option", "epochs=3",
+                 "--surrogate-option", "ensemble_size=2", "--json", str(b)]) == 0
+    strip = {"fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_cpu_s",
+             "select_cpu_s", "round_cpu_s", "surrogate"}
+    ra, rb = ([{k: v for k, v in r.items() if k not in strip}
+               for r in json.loads(p.read_text())["records"]] for p in (a, b))
+    assert ra == rb
 
 
 @pytest.mark.parametrize(
@@ -58,8 +94,10 @@ def test_simulate_prospective_on_a_csv(tmp_path):
         (["--batch", "2000"], "acquirable pairs"),
         (["--acquisition", "best"], "unknown acquisition 'best'"),
         (["--surrogate", "sum", "--acquisition", "variance"], "deterministic"),
-        (["--surrogate", "gp"], "unknown model"),
+        (["--surrogate", "gpx"], "unknown model"),
         (["--surrogate-option", "epoch=3"], "unknown hyper-parameter"),
+        (["--surrogate", "naiad:epochs=-2"], "surrogate spec 'naiad:epochs=-2'"),
+        (["--surrogate-option", "epochs"], "expected KEY=VALUE"),
         (["--acquisition", "ucb:kapa=1"], "kapa"),
         (["--top-k", "100000"], "top_k"),
     ],

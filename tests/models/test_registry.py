@@ -8,6 +8,7 @@ import torch
 
 from naiad_bo.models import (
     AdditiveLinearModel,
+    DescriptorGP,
     EmbeddingMLPEnsemble,
     NaiadEnsemble,
     RecoverEnsemble,
@@ -23,10 +24,11 @@ def test_names_and_classes():
         "sum": SingleEffectSumModel,
         "mlp": EmbeddingMLPEnsemble,
         "recover": RecoverEnsemble,
+        "gp": DescriptorGP,
     }
     assert get_model_class(" Linear ") is AdditiveLinearModel
-    with pytest.raises(UnknownModelError, match="unknown model 'gp'; choose one of: linear"):
-        get_model_class("gp")
+    with pytest.raises(UnknownModelError, match="unknown model 'gpx'; choose one of: gp"):
+        get_model_class("gpx")
     assert issubclass(UnknownModelError, ValueError) and issubclass(UnknownModelError, KeyError)
 
 
@@ -37,7 +39,7 @@ def test_common_surrogate_contract(name):
     se = rng.normal(0, 0.2, 12)
     X = torch.combinations(torch.arange(12), with_replacement=True)[:40]
     Y = torch.from_numpy(se[X.numpy()].sum(-1)).unsqueeze(-1)
-    kwargs = {} if name in ("linear", "sum") else {"epochs": 2, "ensemble_size": 2}
+    kwargs = {} if name in ("linear", "sum", "gp") else {"epochs": 2, "ensemble_size": 2}
     model = MODELS[name](torch.from_numpy(se), seed=1, **kwargs)
     assert model.fit(X, Y) is model
     assert model.num_outputs == 1
