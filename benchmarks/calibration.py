@@ -32,7 +32,7 @@ over seeds, at 2N/M = 4 and 20 on both screens.
 Writes ``calibration.csv`` (one row per screen, N, variant, seed), ``calibration_summary.csv``,
 ``calibration.json`` (settings, git commit, clean-tree flag, target checks) and
 ``calibration.png`` (reliability diagrams) to ``benchmarks/results/``; ``--quick`` writes to
-``out/calibration_quick/`` (git-ignored) instead.
+``benchmarks/quick_results/calibration/`` (git-ignored) instead.
 
 Run::
 
@@ -72,7 +72,7 @@ from naiad_bo.splits import train_test_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Smoke runs write here (git-ignored), never to ``results/``.
-QUICK = Path(__file__).resolve().parents[1] / "out" / "calibration_quick"
+QUICK = Path(__file__).resolve().parent / "quick_results" / "calibration"
 OCCURRENCES = (4, 20)
 
 #: variant label -> (registry model, constructor options, noise source, before/after)

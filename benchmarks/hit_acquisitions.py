@@ -22,7 +22,8 @@ to test on screens whose hub genes and top pairs differ from the visible ones.
 
 Writes ``hit_acquisitions.csv`` (one row per screen, acquisition, seed, round) and
 ``hit_acquisitions.json`` (settings, git commit, clean-tree flag, summary) and
-``hit_acquisitions.png`` to ``benchmarks/results/`` (``--quick``: ``out/hit_acquisitions_quick/``).
+``hit_acquisitions.png`` to ``benchmarks/results/`` (``--quick``:
+``benchmarks/quick_results/hit_acquisitions/``).
 
 Run::
 
@@ -55,7 +56,7 @@ from naiad_bo.metrics import measured_recall, top_k_discovered
 from naiad_bo.models import CrossValidatedVarianceScale, NaiadEnsemble
 
 RESULTS = Path(__file__).resolve().parent / "results"
-QUICK = Path(__file__).resolve().parents[1] / "out" / "hit_acquisitions_quick"
+QUICK = Path(__file__).resolve().parent / "quick_results" / "hit_acquisitions"
 PROTOCOL = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
 #: Paper Table 2 and the reference implementation (anchors.md), round-4 top-200 discovered.
 PAPER = {"norman2019": {"mpe": 144, "ucb": 97}, "horlbeck2018_k562": {"mpe": 94, "ucb": 55}}
