@@ -2,6 +2,7 @@
 # ruff: noqa: F401  (a plain list of re-exports; append one import line per model)
 
 from naiad_bo.models.descriptor_gp import DescriptorGP
+from naiad_bo.models.descriptor_naiad import DescriptorNaiadConfig, DescriptorNaiadEnsemble
 from naiad_bo.models.embedding_mlp import EmbeddingMLPConfig, EmbeddingMLPEnsemble
 from naiad_bo.models.embedding_schedule import (
     HORLBECK,

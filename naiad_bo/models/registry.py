@@ -9,6 +9,7 @@ by name instead of switching on strings.
 from __future__ import annotations
 
 from naiad_bo.models.descriptor_gp import DescriptorGP
+from naiad_bo.models.descriptor_naiad import DescriptorNaiadEnsemble
 from naiad_bo.models.embedding_mlp import EmbeddingMLPEnsemble
 from naiad_bo.models.linear import AdditiveLinearModel
 from naiad_bo.models.naiad import NaiadEnsemble
@@ -23,6 +24,7 @@ MODELS: dict[str, type] = {
     "mlp": EmbeddingMLPEnsemble,
     "recover": RecoverEnsemble,
     "gp": DescriptorGP,
+    "naiad-desc": DescriptorNaiadEnsemble,
 }
 
 

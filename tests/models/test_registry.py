@@ -9,6 +9,7 @@ import torch
 from naiad_bo.models import (
     AdditiveLinearModel,
     DescriptorGP,
+    DescriptorNaiadEnsemble,
     EmbeddingMLPEnsemble,
     NaiadEnsemble,
     RecoverEnsemble,
@@ -25,6 +26,7 @@ def test_names_and_classes():
         "mlp": EmbeddingMLPEnsemble,
         "recover": RecoverEnsemble,
         "gp": DescriptorGP,
+        "naiad-desc": DescriptorNaiadEnsemble,
     }
     assert get_model_class(" Linear ") is AdditiveLinearModel
     with pytest.raises(UnknownModelError, match="unknown model 'gpx'; choose one of: gp"):
