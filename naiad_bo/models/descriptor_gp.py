@@ -31,6 +31,10 @@ conservative, larger variance). Posterior means need no per-pair kernel work at 
 
 where ``A`` scatters ``alpha`` on the ``M x M`` gene grid and ``u = G c`` with
 ``c_g = \sum_i alpha_i ([a_i = g] + [b_i = g])``: one ``M x M`` table, then a gather per pair.
+Posterior variances ``k(x, x) - k_X(x)^T K^{-1} k_X(x)`` of all ``M^2`` pairs likewise come
+from one ``M x M`` table per fit (:func:`~naiad_bo.kernels.pair_quadratic_table`,
+``~0.6 M^4 + 4 M n^2`` flops instead of ``n^2`` per pair), which marginal posteriors use once
+enough pairs are scored (:meth:`DescriptorGP.posterior`).
 """
 
 from __future__ import annotations
@@ -74,6 +78,8 @@ __all__ = ["DescriptorGP", "PairExactGP", "fit_marginal_likelihood", "negative_l
 
 #: Test points per block when forming test-train covariances (bounded memory).
 _BLOCK = 2048
+#: Largest gene count for the ``M x M`` posterior variance table (``8 M^2`` bytes).
+_TABLE_MAX_GENES = 8192
 
 
 class PairExactGP(ExactGP, GPyTorchModel):
@@ -477,6 +483,8 @@ class DescriptorGP(Model):
         if self.variance_table_ is not None:
             return True
         n, m = int(self.X_cond_.shape[0]), self.n_genes
+        if m > _TABLE_MAX_GENES:  # the M x M table and its M x 2n workspace stay bounded
+            return False
         table = m**4 + 4 * m * n * n + 10 * m * m * n
         per_pair = n * n + 10 * n
         if (self.direct_marginals_ + n_marginals) * per_pair >= table:
