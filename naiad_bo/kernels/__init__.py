@@ -2,7 +2,13 @@
 
 from naiad_bo.kernels.gene import GeneGram
 from naiad_bo.kernels.mean import SingleEffectMean
-from naiad_bo.kernels.pair import SymmetricPairKernel, gram_gather, pair_kernel_matvec
+from naiad_bo.kernels.pair import (
+    SymmetricPairKernel,
+    gram_gather,
+    pair_kernel_matvec,
+    pair_prior_variance_table,
+    pair_quadratic_table,
+)
 
 __all__ = [
     "GeneGram",
@@ -10,4 +16,6 @@ __all__ = [
     "SymmetricPairKernel",
     "gram_gather",
     "pair_kernel_matvec",
+    "pair_prior_variance_table",
+    "pair_quadratic_table",
 ]

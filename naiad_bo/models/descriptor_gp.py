@@ -31,6 +31,10 @@ conservative, larger variance). Posterior means need no per-pair kernel work at 
 
 where ``A`` scatters ``alpha`` on the ``M x M`` gene grid and ``u = G c`` with
 ``c_g = \sum_i alpha_i ([a_i = g] + [b_i = g])``: one ``M x M`` table, then a gather per pair.
+Posterior variances ``k(x, x) - k_X(x)^T K^{-1} k_X(x)`` of all ``M^2`` pairs likewise come
+from one ``M x M`` table per fit (:func:`~naiad_bo.kernels.pair_quadratic_table`,
+``~0.6 M^4 + 4 M n^2`` flops instead of ``n^2`` per pair), which marginal posteriors use once
+enough pairs are scored (:meth:`DescriptorGP.posterior`).
 """
 
 from __future__ import annotations
@@ -55,7 +59,14 @@ from torch import Tensor
 
 from naiad_bo.descriptors.alignment import AlignedDescriptor, CoverageReport
 from naiad_bo.descriptors.sources import DescriptorSource, load_descriptors
-from naiad_bo.kernels import GeneGram, SingleEffectMean, SymmetricPairKernel, pair_kernel_matvec
+from naiad_bo.kernels import (
+    GeneGram,
+    SingleEffectMean,
+    SymmetricPairKernel,
+    pair_kernel_matvec,
+    pair_prior_variance_table,
+    pair_quadratic_table,
+)
 from naiad_bo.models.pair_ensemble import (
     NotFittedError,
     as_gene_pairs,
@@ -67,6 +78,8 @@ __all__ = ["DescriptorGP", "PairExactGP", "fit_marginal_likelihood", "negative_l
 
 #: Test points per block when forming test-train covariances (bounded memory).
 _BLOCK = 2048
+#: Largest gene count for the ``M x M`` posterior variance table (``8 M^2`` bytes).
+_TABLE_MAX_GENES = 8192
 
 
 class PairExactGP(ExactGP, GPyTorchModel):
@@ -255,6 +268,8 @@ class DescriptorGP(Model):
         self.gp_: PairExactGP | None = None
         self.n_train_: int | None = None
         self.fit_info_: dict = {}
+        self.variance_table_: Tensor | None = None
+        self.direct_marginals_ = 0
 
     def _resolve(self, descriptors) -> list[AlignedDescriptor]:
         if descriptors is None or (isinstance(descriptors, str) and not descriptors.strip()):
@@ -402,6 +417,8 @@ class DescriptorGP(Model):
         self.mean_table_ = scales[0] * (G @ (A + A.T) @ G) + scales[1] * (u[:, None] + u[None, :])
         self.gene_gram_, self.chol_, self.X_cond_ = G, L, Xcf
         self.noise_ = noise
+        self.variance_table_ = None
+        self.direct_marginals_ = 0
         self.fit_info_ = {
             **self.fit_info_,
             "n_train": int(X.shape[0]),
@@ -426,6 +443,55 @@ class DescriptorGP(Model):
         m = self.gp_.mean_module(pairs.to(torch.float64))
         return (m + self.mean_table_[pairs[..., 0], pairs[..., 1]]) * self.y_std_ + self.y_mean_
 
+    def _joint_covariance(self, xb: Tensor) -> Tensor:
+        """Standardised posterior covariance ``B x q x q`` of a block of ``B x q x 2`` pairs."""
+        kernel = self.gp_.covar_module
+        q = xb.shape[-2]
+        kqq = kernel.gram_terms(self.gene_gram_, xb, xb)
+        kxq = kernel.gram_terms(self.gene_gram_, self.X_cond_, xb)  # B x n x q
+        nb = kxq.shape[0]
+        rhs = kxq.permute(1, 0, 2).reshape(kxq.shape[1], nb * q)  # one n x (B q) solve
+        V = torch.linalg.solve_triangular(self.chol_, rhs, upper=False).reshape(-1, nb, q)
+        return kqq - torch.einsum("nbq,nbr->bqr", V, V)
+
+    def _variance_table(self) -> Tensor:
+        """Standardised ``M x M`` posterior variance table (cached per fit)."""
+        if self.variance_table_ is None:
+            kernel = self.gp_.covar_module
+            scales = kernel.scales.detach()
+            pairs = self.X_cond_.round().long()
+            W = torch.cholesky_inverse(self.chol_)
+            Q = pair_quadratic_table(self.gene_gram_, scales, pairs[:, 0], pairs[:, 1], W)
+            self.variance_table_ = pair_prior_variance_table(self.gene_gram_, scales) - Q
+        return self.variance_table_
+
+    @torch.no_grad()
+    def posterior_variance_table(self) -> Tensor:
+        r"""Posterior variance of every gene pair, ``M x M`` (symmetric), original units.
+
+        ``k(x, x) - k_X(x)^\top K^{-1} k_X(x)`` for all ``x = (c, d)`` at once
+        (:func:`~naiad_bo.kernels.pair_quadratic_table`, ``M^4 + 4 M n^2`` flops with ``n``
+        the conditioning pairs; ``K^{-1}`` from the cached Cholesky factor). Computed once per
+        fit and cached; marginal posteriors (``q = 1``) gather from it once it pays off (see
+        :meth:`posterior`).
+        """
+        self._check_fitted()
+        return self._variance_table() * self.y_std_**2
+
+    def _use_variance_table(self, n_marginals: int) -> bool:
+        """Ski-rental rule: build the table once the direct marginals would have cost as much."""
+        if self.variance_table_ is not None:
+            return True
+        n, m = int(self.X_cond_.shape[0]), self.n_genes
+        if m > _TABLE_MAX_GENES:  # the M x M table and its M x 2n workspace stay bounded
+            return False
+        table = m**4 + 4 * m * n * n + 10 * m * m * n
+        per_pair = n * n + 10 * n
+        if (self.direct_marginals_ + n_marginals) * per_pair >= table:
+            return True
+        self.direct_marginals_ += n_marginals
+        return False
+
     def posterior(
         self,
         X: Tensor,
@@ -436,8 +502,13 @@ class DescriptorGP(Model):
     ) -> GPyTorchPosterior:
         r"""Exact joint Gaussian posterior over ``batch_shape x q x 2`` pairs.
 
-        Test-train covariances are formed in blocks of at most ``4096`` batch elements
-        (``O(block * q * n)`` memory).
+        Marginals (``q = 1``) gather their variance from :meth:`posterior_variance_table`
+        once the pairs scored directly since the fit would have cost as much as the table
+        (ski rental: never more than twice the cheaper choice; the ~100k pairs of a screen
+        take one table); the values are the same to rounding. Otherwise, and for joint
+        posteriors (``q > 1``), test-train covariances are formed in blocks of at most
+        ``2048`` batch elements (``O(block * q * n)`` memory) and solved against the cached
+        Cholesky factor.
 
         Returns:
             ``GPyTorchPosterior``: mean ``batch_shape x q x 1``, covariance ``q x q`` per batch.
@@ -451,20 +522,15 @@ class DescriptorGP(Model):
         dtype = X.dtype if X.is_floating_point() else torch.float64
         batch, q = pairs.shape[:-2], pairs.shape[-2]
         flat = pairs.reshape(-1, q, 2).to(torch.float64)
-        kernel = self.gp_.covar_module
         with torch.no_grad():
             mean = self.predict_mean(flat)
-            covs = []
-            for s in range(0, flat.shape[0], _BLOCK):
-                xb = flat[s : s + _BLOCK]
-                kqq = kernel.gram_terms(self.gene_gram_, xb, xb)
-                kxq = kernel.gram_terms(self.gene_gram_, self.X_cond_, xb)  # B x n x q
-                nb = kxq.shape[0]
-                rhs = kxq.permute(1, 0, 2).reshape(kxq.shape[1], nb * q)  # one n x (B q) solve
-                V = torch.linalg.solve_triangular(self.chol_, rhs, upper=False)
-                V = V.reshape(-1, nb, q)
-                covs.append(kqq - torch.einsum("nbq,nbr->bqr", V, V))
-            cov = torch.cat(covs) * self.y_std_**2
+            if q == 1 and self._use_variance_table(flat.shape[0]):
+                p = flat.round().long()
+                cov = self._variance_table()[p[..., 0], p[..., 1]].unsqueeze(-1)  # B x 1 x 1
+            else:
+                cov = torch.cat([self._joint_covariance(flat[s : s + _BLOCK])
+                                 for s in range(0, flat.shape[0], _BLOCK)])
+            cov = cov * self.y_std_**2
         eye = torch.eye(q, dtype=cov.dtype)
         cov = cov + 1e-10 * self.y_std_**2 * eye
         if q == 1:

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from naiad_bo.kernels import GeneGram, SymmetricPairKernel, gram_gather, pair_kernel_matvec
+from naiad_bo.kernels import (
+    GeneGram,
+    SymmetricPairKernel,
+    gram_gather,
+    pair_kernel_matvec,
+    pair_prior_variance_table,
+    pair_quadratic_table,
+)
 
 
 def _random_gram(m: int, seed: int = 0) -> torch.Tensor:
@@ -54,6 +61,30 @@ def test_kronecker_matvec_equals_dense_product(kernel, norman):
     np.testing.assert_allclose(
         pair_kernel_matvec(G, kernel.scales.detach(), X[:, 0], X[:, 1], v[:, 0]), K @ v[:, 0]
     )
+
+
+@pytest.mark.parametrize("terms", [(True, True), (True, False), (False, True)])
+def test_quadratic_table_equals_dense_quadratic_form_for_every_pair(norman, terms):
+    gram = GeneGram([_random_gram(norman.n_genes)], torch.from_numpy(norman.single_effects))
+    k = SymmetricPairKernel(gram, interaction=terms[0], additive=terms[1]).double()
+    k.raw_scales.data = torch.tensor([0.3, -0.7], dtype=torch.float64)
+    pairs = norman.pair_index()
+    X = torch.from_numpy(pairs[np.random.default_rng(1).permutation(len(pairs))[:120]].copy())
+    X[0, 1] = X[0, 0]  # a same-gene pair hits both ends of one segment
+    with torch.no_grad():
+        G, s = gram(), k.scales
+        K = k.gram_terms(G, X.double(), X.double()) + 0.1 * torch.eye(120, dtype=torch.float64)
+        W = torch.linalg.inv(K)
+        W = (W + W.T) / 2
+        m = norman.n_genes
+        c, d = torch.meshgrid(torch.arange(m), torch.arange(m), indexing="ij")
+        every = torch.stack([c.reshape(-1), d.reshape(-1)], -1).double()
+        Kx = k.gram_terms(G, every, X.double())
+        ref = ((Kx @ W) * Kx).sum(-1).reshape(m, m)
+        Q = pair_quadratic_table(G, s, X[:, 0], X[:, 1], W)
+        prior = k.gram_terms(G, every, every, diag=True).reshape(m, m)
+    np.testing.assert_allclose(Q, ref, rtol=1e-10, atol=1e-12 * float(ref.abs().max()))
+    np.testing.assert_allclose(pair_prior_variance_table(G, s), prior, rtol=1e-12)
 
 
 def test_gram_gather_gradient_matches_autograd_indexing():

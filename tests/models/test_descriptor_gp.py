@@ -81,6 +81,33 @@ def test_posterior_matches_dense_reference(gp, data):
     np.testing.assert_allclose(gp.predict_mean(Xt[:50].flip(-1)), gp.predict_mean(Xt[:50]))
 
 
+def test_variance_table_and_marginal_fast_path_match_dense_reference(norman, data,
+                                                                     table_descriptor):
+    X, Y, Xt, _ = data
+    gp = DescriptorGP(norman.single_effects, seed=0, descriptors=[table_descriptor]).fit(X, Y)
+    Xq = Xt[:200].double()
+    _, cov = _dense_posterior(gp, X, Y, Xq)
+    direct = gp.posterior(Xq[:5].unsqueeze(-2)).variance.reshape(-1)
+    assert gp.variance_table_ is None  # a few marginals are cheaper scored directly
+    every = torch.cartesian_prod(torch.arange(norman.n_genes), torch.arange(norman.n_genes))
+    post = gp.posterior(every.double().unsqueeze(-2))  # many marginals: the table pays off
+    assert gp.variance_table_ is not None
+    table = gp.posterior_variance_table()
+    p = Xq.long()
+    np.testing.assert_allclose(table[p[:, 0], p[:, 1]], cov.diagonal(), rtol=1e-8)
+    np.testing.assert_allclose(table, table.T, rtol=1e-12)
+    fast = gp.posterior(Xq.unsqueeze(-2))
+    np.testing.assert_allclose(fast.variance.reshape(-1), cov.diagonal(), rtol=1e-8)
+    np.testing.assert_allclose(fast.variance.reshape(-1)[:5], direct, rtol=1e-8)
+    np.testing.assert_allclose(post.mean.reshape(-1), gp.predict_mean(every), rtol=1e-12)
+    # joint posteriors (q > 1) still take the exact blocked solve
+    joint = gp.posterior(Xq[:4])
+    np.testing.assert_allclose(joint.mvn.covariance_matrix, cov[:4, :4], rtol=1e-6, atol=1e-9)
+    # refitting drops the cached table
+    gp.fit(X[:200], Y[:200])
+    assert gp.variance_table_ is None
+
+
 def test_nll_equals_gpytorch_exact_mll(gp):
     m = gp.gp_
     m.train()
