@@ -27,7 +27,7 @@ NOT_COMPARED = {"fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_c
 
 
 @pytest.fixture(scope="module")
-def benchmark():
+def acquisition_module():
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
         return importlib.import_module("acquisition")
@@ -37,7 +37,7 @@ def benchmark():
 
 @pytest.mark.parametrize(("screen_name", "rounds"), [("norman2019", 4),
                                                      ("horlbeck2018_k562", 1)])
-def test_committed_acquisition_records_reproduce(benchmark, screen_name, rounds):
+def test_committed_acquisition_records_reproduce(acquisition_module, screen_name, rounds):
     if torch.get_num_threads() != 1:
         pytest.skip("the committed records were produced with one torch thread")
     import naiad_bo
@@ -48,8 +48,8 @@ def test_committed_acquisition_records_reproduce(benchmark, screen_name, rounds)
                      & (committed["acquisition"] == "mpe") & (committed["seed"] == 0)
                      & (committed["round"] <= rounds)].reset_index(drop=True)
     assert len(want) == rounds + 1, "the committed records lack this configuration"
-    initial, batch = benchmark.SIZES[screen_name]
-    registry_name, options, _ = benchmark.GRID["naiad"]
+    initial, batch = acquisition_module.SIZES[screen_name]
+    registry_name, options, _ = acquisition_module.GRID["naiad"]
     sim = CampaignSimulator(naiad_bo.load_screen(screen_name), registry_name, initial=initial,
                             batch=batch, rounds=rounds, protocol="paper",
                             surrogate_options=dict(options.get(screen_name, {})),
