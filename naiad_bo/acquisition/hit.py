@@ -106,6 +106,7 @@ class ProbabilityOfHit(PointwiseAcquisition):
         threshold: float | None = None,
         members: bool = False,
         candidates: Tensor | None = None,
+        estimate_cutoff: bool = False,
     ) -> ProbabilityOfHit:
         """Threshold from the round's data unless given.
 
@@ -115,11 +116,28 @@ class ProbabilityOfHit(PointwiseAcquisition):
         values and the posterior means at the candidates together, i.e. the current
         estimate of the top-``k`` cut-off (the set the "top-k discovered" metric ranks), so
         the score is the probability that a pair enters the estimated top-``k``.
+        ``estimate_cutoff=True`` without ``candidates`` takes every unordered pair of the
+        model's genes not in ``train_X`` as the candidates (what a campaign needs: it
+        passes no candidates; the pairs a campaign can never acquire, e.g. a test split,
+        are then in the estimate too, as they are in the "top-k discovered" metric).
 
         Raises:
-            ValueError: neither ``threshold`` nor ``train_Y``.
+            ValueError: neither ``threshold`` nor ``train_Y``; ``estimate_cutoff`` without
+                a number of genes (model ``n_genes`` or ``single_effects``).
         """
         d = resolve_direction(direction, model)
+        if threshold is None and candidates is None and estimate_cutoff:
+            from naiad_bo.acquisition.optimality import _all_pairs_except
+
+            n_genes = getattr(model, "n_genes", None)
+            if n_genes is None and single_effects is not None:
+                n_genes = len(single_effects)
+            if n_genes is None:
+                raise ValueError(
+                    "ProbabilityOfHit(estimate_cutoff=True) needs a model or single effects "
+                    "that give the number of genes"
+                )
+            candidates = _all_pairs_except(int(n_genes), train_X)
         if threshold is None:
             if train_Y is None:
                 raise ValueError(

@@ -2,6 +2,7 @@
 
 from naiad_bo.data.bundled import SCREENS, list_screens, load_screen, resolve_screen
 from naiad_bo.data.screen import LoadReport, PairScreen, ScreenFormatError, ScreenWarning
+from naiad_bo.data.subsample import subsample_genes, subsampled_screens
 from naiad_bo.data.symbols import SymbolNormalizer
 
 __all__ = [
@@ -14,4 +15,6 @@ __all__ = [
     "list_screens",
     "load_screen",
     "resolve_screen",
+    "subsample_genes",
+    "subsampled_screens",
 ]

@@ -137,8 +137,71 @@ TABLE5_SIZES: dict[str, tuple[int, ...]] = {
     "horlbeck": (500, 1000, 5000, 10000, 15000, 20000, 30000, 40000, 50000),
 }
 
+#: The reference implementation's fixed embedding dims per campaign round 0..4 (anchors.md:
+#: Norman 100 + 4 x 100 pairs, Horlbeck 500 + 4 x 500). No reading of Table 5 gives them.
+REFERENCE_ROUND_DIMS: dict[str, tuple[int, ...]] = {
+    "norman": (2, 4, 4, 8, 16),
+    "horlbeck": (2, 8, 8, 16, 32),
+}
+
+
+#: Genes of the screen behind each Table 5 size column (Norman 112, Simpson 543, Horlbeck 448).
+TABLE5_GENES: dict[str, int] = {"norman": 112, "simpson": 543, "horlbeck": 448}
+
+
+def size_column_schedule(table: str) -> EmbeddingSchedule:
+    """Table 5 read by its size column, carried to any screen through ``2N/M``.
+
+    Row ``i`` applies from ``2N/M = 2 n_i / M_t`` on, where ``n_i`` is the row's size in
+    :data:`TABLE5_SIZES` and ``M_t`` the gene count of the table's own screen
+    (:data:`TABLE5_GENES`): on that screen row ``i`` starts exactly at ``n_i`` training
+    pairs (first row below the first size), on another screen at the same average gene
+    occurrence (floor rule on these thresholds).
+
+    Args:
+        table: ``"norman"`` (Norman and Simpson dims, Norman sizes), ``"simpson"`` (same
+            dims, Simpson sizes) or ``"horlbeck"``.
+    """
+    if table not in TABLE5_SIZES:
+        raise ValueError(f"unknown Table 5 data set {table!r}; expected one of "
+                         f"{', '.join(TABLE5_SIZES)}")
+    dims = HORLBECK.dims if table == "horlbeck" else NORMAN_SIMPSON.dims
+    occ = tuple(average_gene_occurrence(n, TABLE5_GENES[table]) for n in TABLE5_SIZES[table])
+    return EmbeddingSchedule(f"{table}_size_column", occ, dims)
+
+
+def round_schedule(
+    dims: tuple[int, ...], initial: int, batch: int, n_genes: int
+) -> EmbeddingSchedule:
+    """Fixed embedding dims per campaign round, as a floor schedule on ``2N/M``.
+
+    Round ``r`` of a campaign of ``initial + r * batch`` measured pairs gets ``dims[r]``
+    (the last entry beyond the last round), which is how the reference implementation set
+    its embeddings (:data:`REFERENCE_ROUND_DIMS`); thresholds are
+    ``2 (initial + r * batch) / M``.
+
+    Args:
+        dims: Embedding dim of rounds ``0 .. len(dims) - 1``.
+        initial: Pairs measured in round 0 (``>= 1``).
+        batch: Pairs added per round (``>= 1``).
+        n_genes: ``M`` of the screen.
+    """
+    if initial < 1 or batch < 1:
+        raise ValueError(f"initial and batch must be >= 1, got {initial}, {batch}")
+    occ = tuple(average_gene_occurrence(initial + r * batch, n_genes) for r in range(len(dims)))
+    return EmbeddingSchedule("round_dims", occ, tuple(int(d) for d in dims))
+
+
+NORMAN_SIZE_COLUMN = size_column_schedule("norman")
+"""Table 5, Norman and Simpson rows, keyed by the Norman size column (2N/M = 2 n_i / 112)."""
+
+HORLBECK_SIZE_COLUMN = size_column_schedule("horlbeck")
+"""Table 5, Horlbeck row, keyed by its size column (2N/M = 2 n_i / 448)."""
+
 SCHEDULES: dict[str, EmbeddingSchedule] = {
-    s.name: s for s in (NORMAN_SIMPSON, HORLBECK, NORMAN_SIMPSON_NEAREST, HORLBECK_NEAREST)
+    s.name: s
+    for s in (NORMAN_SIMPSON, HORLBECK, NORMAN_SIMPSON_NEAREST, HORLBECK_NEAREST,
+              NORMAN_SIZE_COLUMN, HORLBECK_SIZE_COLUMN)
 }
 
 SMALL_SCREEN_MAX_GENES = 200

@@ -90,3 +90,25 @@ def test_threshold_from_candidates_is_the_estimated_top_k_cutoff(fitted):
     mean = lin.posterior(Xte.double().unsqueeze(-2)).mean.reshape(-1).detach()
     combined = torch.cat([Ytr.reshape(-1).double(), mean.double()])
     assert acq.threshold == pytest.approx(float(torch.sort(combined).values[49]))
+
+
+def test_estimate_cutoff_takes_every_unmeasured_pair(fitted, norman):
+    Xtr, Ytr, _, lin, _ = fitted
+    acq = ProbabilityOfHit.from_training_data(lin, Xtr, Ytr, norman.single_effects, k=200,
+                                              estimate_cutoff=True)
+    # brute force: every unordered pair of the 112 genes except the 300 measured ones
+    measured = {tuple(sorted(p)) for p in Xtr.long().tolist()}
+    rest = torch.tensor([(a, b) for a in range(norman.n_genes) for b in range(a, norman.n_genes)
+                         if (a, b) not in measured], dtype=torch.float64)
+    assert len(rest) == norman.n_pairs - 300
+    mean = lin.posterior(rest.unsqueeze(-2)).mean.reshape(-1).detach()
+    combined = torch.cat([Ytr.reshape(-1).double(), mean.double()])
+    assert acq.threshold == pytest.approx(float(torch.sort(combined).values[199]))
+    # off by default: the k-th strongest measured value (here the weakest of 300 is not it)
+    plain = ProbabilityOfHit.from_training_data(lin, Xtr, Ytr, k=200)
+    assert plain.threshold == pytest.approx(float(torch.sort(Ytr.reshape(-1)).values[199]))
+    assert plain.threshold != acq.threshold
+    # through the spec grammar, as a campaign builds it
+    spec = build_acquisition("hit", lin, Xtr, Ytr, norman.single_effects, k=200,
+                             estimate_cutoff=True)
+    assert spec.threshold == acq.threshold

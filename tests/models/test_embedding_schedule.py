@@ -119,3 +119,56 @@ def test_nearest_reading_at_the_size_column():
         EmbeddingSchedule("x", (1,), (1,), "nearest")
     with pytest.raises(ValueError, match="positive thresholds"):
         EmbeddingSchedule("x", (0, 1), (1, 2), LookupRule.NEAREST)
+
+
+def test_size_column_reading_at_the_size_column():
+    from naiad_bo.models.embedding_schedule import (
+        HORLBECK_SIZE_COLUMN,
+        NORMAN_SIZE_COLUMN,
+        TABLE5_SIZES,
+        size_column_schedule,
+    )
+
+    # on the table's own screens every listed size gets its own row's dim, exactly
+    for sched, table, m, dims in ((NORMAN_SIZE_COLUMN, "norman", 112, NORMAN_SIMPSON.dims),
+                                  (HORLBECK_SIZE_COLUMN, "horlbeck", 448, HORLBECK.dims)):
+        assert [sched.embed_dim(n, m) for n in TABLE5_SIZES[table]] == list(dims)
+        assert [sched.embed_dim(n - 1, m) for n in TABLE5_SIZES[table][1:]] == list(dims[:-1])
+    # the campaigns: Norman 100 + 4 x 100 -> 2, 4, 4, 4, 16; K562 500 + 4 x 500 -> 4, 16 ...
+    assert [NORMAN_SIZE_COLUMN.embed_dim(n, 112) for n in (100, 200, 300, 400, 500)] == [
+        2, 4, 4, 4, 16
+    ]
+    assert [HORLBECK_SIZE_COLUMN.embed_dim(n, 448) for n in range(500, 2501, 500)] == [
+        4, 16, 16, 16, 16
+    ]
+    # carried by 2N/M: a screen of 60% of Norman's genes at 60% of the sizes, same rows
+    assert [NORMAN_SIZE_COLUMN.embed_dim(n, 67) for n in (60, 120, 180, 240, 300)] == [
+        2, 4, 4, 4, 16
+    ]
+    assert get_schedule("norman_size_column", 10) is NORMAN_SIZE_COLUMN
+    assert size_column_schedule("simpson").embed_dim(5000, 543) == 16
+    with pytest.raises(ValueError, match="Table 5 data set"):
+        size_column_schedule("k562")
+
+
+def test_reference_round_dims():
+    from naiad_bo.models.embedding_schedule import REFERENCE_ROUND_DIMS, round_schedule
+
+    norman = round_schedule(REFERENCE_ROUND_DIMS["norman"], 100, 100, 112)
+    assert [norman.embed_dim(n, 112) for n in (100, 200, 300, 400, 500)] == [2, 4, 4, 8, 16]
+    assert norman.embed_dim(50, 112) == 2 and norman.embed_dim(5000, 112) == 16
+    k562 = round_schedule(REFERENCE_ROUND_DIMS["horlbeck"], 500, 500, 448)
+    assert [k562.embed_dim(n, 448) for n in range(500, 2501, 500)] == [2, 8, 8, 16, 32]
+    # a subset campaign (60 + 4 x 60 on 67 genes) gets the same dims round by round
+    sub = round_schedule(REFERENCE_ROUND_DIMS["norman"], 60, 60, 67)
+    assert [sub.embed_dim(n, 67) for n in (60, 120, 180, 240, 300)] == [2, 4, 4, 8, 16]
+    # no reading of Table 5 gives the reference's dims on Norman's campaign
+    from naiad_bo.models.embedding_schedule import (
+        NORMAN_SIMPSON_NEAREST,
+        NORMAN_SIZE_COLUMN,
+    )
+
+    for sched in (NORMAN_SIMPSON, NORMAN_SIMPSON_NEAREST, NORMAN_SIZE_COLUMN):
+        assert [sched.embed_dim(n, 112) for n in (100, 200, 300, 400, 500)] != [2, 4, 4, 8, 16]
+    with pytest.raises(ValueError, match="initial and batch"):
+        round_schedule((2, 4), 0, 10, 100)
