@@ -11,14 +11,28 @@ measured (the lab's view), test RMSE and the time of the round (fit + score ever
 select).
 
 Grid: the NAIAD ensemble with uniform / MPE / UCB (|NAIAD - linear| + std, the paper's row) /
-variance and Thompson sampling over members (ours); the 3-parameter linear surrogate with
+variance, Thompson sampling over members, probability of hit (``hit:estimate_cutoff=True``:
+the probability of entering the estimated top-200, threshold = 200th strongest of measured
+values and predicted means of every unmeasured pair) and batch probability of optimality
+(``qpo``, Fromer et al. 2024); the 3-parameter linear surrogate with
 uniform / MPE / variance; the no-model baseline "rank by y_a + y_b" (surrogate ``sum`` with
 MPE); and NAIAD + MPE **without same-gene pairs** (``naiad_noself``: two guides against one
 gene are not a genetic interaction, so those pairs are neither candidates nor counted in the
 true top-200, which is then the top-200 of distinct-gene pairs; 21 of K562's true top-200
 with self pairs are same-gene pairs). The paper counts them, so every other row keeps them.
 Numbers are put next to the paper (Tables 2-3) and the reference implementation measured on
-this kind of machine (anchors.md).
+this kind of machine (anchors.md). ``naiad_refrecipe`` is the reference implementation's
+recipe (anchors.md): 5 members, full-batch Adam lr 1e-2, 200 (Norman) / 100 (Horlbeck)
+epochs, single-gene width 64 / 256 and its fixed embedding dims per round (2, 4, 4, 8, 16 /
+2, 8, 8, 16, 32; :func:`naiad_bo.models.embedding_schedule.round_schedule`). Not in the
+default grid: ``naiad_cv3`` (hit and qPO on the posterior with the CV variance scale,
+``--surrogates naiad_cv3``).
+
+``--subsets S ...`` runs the grid on 60% gene subsets of each screen instead
+(:func:`naiad_bo.data.subsample_genes` with subset seeds ``S``; round sizes scaled by the
+share of genes kept, so 2N/M per round is the paper campaign's, and the top-k by the share of
+pairs, k = 72; as in ``robust_defaults.py``), written under the stem
+``acquisition_subsampled`` so the full-screen records stay as they are.
 
 Writes ``benchmarks/results/acquisition_records.csv`` (every seed and round),
 ``acquisition_summary.csv`` (mean +- s.e. per round), ``acquisition.json`` (settings, round-4
@@ -30,6 +44,8 @@ Run (about 25 min on one thread on a quiet 2-core machine)::
 
     nice python benchmarks/acquisition.py                 # full grid, 5 seeds
     python benchmarks/acquisition.py --quick              # smoke run (< 2 min)
+    python benchmarks/acquisition.py --subsets 0 1 --seeds 0 1 2   # gene-subsampled screens
+    python benchmarks/acquisition.py --executor process --workers 2  # 2 worker processes
 
 ``tests/test_committed_results.py`` re-runs Norman seed 0 NAIAD + MPE and one K562 round and
 asserts equality with ``acquisition_records.csv``.
@@ -60,21 +76,48 @@ SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
 #: steps, 200 epochs (Norman) / 100 epochs (Horlbeck). Our default is the paper's recipe
 #: (mini-batches of 1024, 500 / 200 epochs), i.e. up to 6x more optimiser steps per fit.
 REF_RECIPE = {
-    "norman2019": {"epochs": 200, "batch_size": None},
-    "horlbeck2018_k562": {"epochs": 100, "batch_size": None},
+    "norman2019": {"epochs": 200, "batch_size": None, "lr": 1e-2, "ensemble_size": 5,
+                   "single_dim": 64},
+    "horlbeck2018_k562": {"epochs": 100, "batch_size": None, "lr": 1e-2, "ensemble_size": 5,
+                          "single_dim": 256},
 }
-#: Label -> (registry name, options per screen, acquisitions run with it).
+#: Table 5 family of each screen (for the reference's per-round embedding dims).
+TABLE = {"norman2019": "norman", "horlbeck2018_k562": "horlbeck"}
+HIT = "hit:estimate_cutoff=True"
+
+
+def ref_recipe(base: str, n_genes: int, initial: int, batch: int) -> dict:
+    """The reference implementation's recipe on a screen of ``n_genes`` genes whose campaign
+    measures ``initial + r * batch`` pairs in round ``r`` (embedding dims fixed per round)."""
+    from naiad_bo.models.embedding_schedule import REFERENCE_ROUND_DIMS, round_schedule
+
+    dims = REFERENCE_ROUND_DIMS[TABLE[base]]
+    return {**REF_RECIPE[base], "schedule": round_schedule(dims, initial, batch, n_genes)}
+
+
+def cv3_options(base: str, n_genes: int, initial: int, batch: int) -> dict:
+    from naiad_bo.models import CrossValidatedVarianceScale
+
+    return {"variance_calibration": CrossValidatedVarianceScale(3)}
+
+
+#: Label -> (registry name, options per screen or a function of the campaign design,
+#: acquisitions run with it).
 GRID = {
-    "naiad": ("naiad", {}, ("uniform", "mpe", "ucb", "variance", "thompson")),
+    "naiad": ("naiad", {}, ("uniform", "mpe", "ucb", "variance", "thompson", HIT, "qpo")),
     "linear": ("linear", {}, ("uniform", "mpe", "variance")),
     "sum": ("sum", {}, ("mpe",)),
-    "naiad_refrecipe": ("naiad", REF_RECIPE, ("mpe",)),
+    "naiad_refrecipe": ("naiad", ref_recipe, ("mpe",)),
     "naiad_noself": ("naiad", {}, ("mpe",)),
+}
+#: Labels that run only when asked for (``--surrogates``).
+EXTRA_GRID = {
+    "naiad_cv3": ("naiad", cv3_options, (HIT, "qpo")),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}
 #: Configurations drawn in the discovery figure (all are in the tables).
-PLOTTED = {("naiad", a) for a in GRID["naiad"][2]} | {
+PLOTTED = {("naiad", a.split(":")[0]) for a in GRID["naiad"][2]} | {
     ("linear", "mpe"), ("sum", "mpe"), ("naiad_refrecipe", "mpe"), ("naiad_noself", "mpe")}
 SEEDS = (0, 1, 2, 3, 4)
 ROUNDS = 4
@@ -104,6 +147,38 @@ TARGET_AIM = {"norman2019": 155, "horlbeck2018_k562": 115}
 TARGET_SPEEDUP = 10.0
 
 
+#: Gene fraction of the ``--subsets`` screens.
+SUBSET_FRACTION = 0.6
+
+
+def campaign_design(name: str):
+    """``(screen, base, initial, batch, top_k)`` of a bundled screen or ``BASE/sub60-S``.
+
+    On a subset (:func:`naiad_bo.data.subsample_genes`, subset seed ``S``) the round sizes
+    are scaled by the share of genes kept (2N/M per round as in the paper's campaign) and
+    ``k`` by the share of pairs kept (``robust_defaults.load_design``).
+    """
+    import naiad_bo
+
+    if "/sub" not in name:
+        return naiad_bo.load_screen(name), name, *SIZES[name], 200
+    from robust_defaults import load_design
+
+    base, tail = name.split("/sub", 1)
+    design, screen = load_design(base, int(tail.split("-", 1)[1]))
+    return screen, base, design.initial, design.batch, design.top_k
+
+
+def acquisition_spec(acq: str, top_k: int):
+    """The grid's acquisition ``acq`` on a screen whose discovery metric is the top-``k``
+    (probability of hit then targets that top-``k``; recorded as ``hit``)."""
+    if acq != HIT:
+        return acq
+    from naiad_bo.specs import AcquisitionSpec
+
+    return AcquisitionSpec("hit", {"estimate_cutoff": True, "k": int(top_k)}, {}, "hit")
+
+
 def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
              existing: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run every (screen, seed, surrogate, acquisition); saves records as it goes.
@@ -112,7 +187,6 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
     surrogate and acquisition of a seed is run or none); the cut is reported. Configurations
     already in ``existing`` (same screen, surrogate label and seed) are not run again.
     """
-    import naiad_bo
     from naiad_bo.campaign import CampaignSimulator
 
     frames: list[pd.DataFrame] = [] if existing is None else [existing]
@@ -120,18 +194,19 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
         zip(existing["screen"], existing["surrogate"], existing["seed"]))
     start = time.perf_counter()
     for i, name in enumerate(screens):
-        screen = naiad_bo.load_screen(name)
-        initial, batch = SIZES[name]
-        sims = {}
-        for label, (registry_name, options, _) in grid.items():
-            opts = dict(options.get(name, {}))
+        screen, base, initial, batch, top_k = campaign_design(name)
+        sims, acquisitions = {}, {}
+        for label, (registry_name, options, acqs) in grid.items():
+            opts = (options(base, screen.n_genes, initial, batch) if callable(options)
+                    else dict(options.get(base, {})))
             if registry_name == "naiad":
                 opts.update(quick_options)
             sims[label] = CampaignSimulator(
                 screen, registry_name, initial=initial, batch=batch, rounds=rounds,
-                protocol="paper", surrogate_options=opts, surrogate_label=label,
+                protocol="paper", top_k=top_k, surrogate_options=opts, surrogate_label=label,
                 self_pairs=label not in NO_SELF_PAIRS,
             )
+            acquisitions[label] = [acquisition_spec(a, top_k) for a in acqs]
         for j, seed in enumerate(seeds):
             elapsed = time.perf_counter() - start
             # keep some budget for the screens still to come (>= 1 seed each)
@@ -143,7 +218,7 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                 if (name, label, seed) in done:
                     continue
                 t0 = time.perf_counter()
-                frame = sim.run_many(list(grid[label][2]), [seed]).to_frame()
+                frame = sim.run_many(acquisitions[label], [seed]).to_frame()
                 frames.append(frame)
                 last = frame[frame["round"] == rounds].set_index("acquisition")
                 print(f"{name:18s} {label:15s} seed {seed} ({time.perf_counter() - t0:5.1f} s)"
@@ -288,7 +363,11 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--surrogates", nargs="+", default=list(GRID), choices=list(GRID))
+    parser.add_argument("--surrogates", nargs="+", default=list(GRID),
+                        choices=list(GRID) + list(EXTRA_GRID))
+    parser.add_argument("--subsets", nargs="+", type=int, default=None,
+                        help="run on 60%% gene subsets of each screen with these subset seeds "
+                        "(stem acquisition_subsampled)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 seeds, 2 rounds, 30 epochs (numbers not comparable)")
     parser.add_argument("--budget-min", type=float, default=28.0,
@@ -306,7 +385,13 @@ def main() -> None:
     seeds, rounds, opts = args.seeds, args.rounds, {}
     if args.quick:
         seeds, rounds, opts = seeds[:2], min(rounds, 2), {"epochs": 30}
-    grid = {s: GRID[s] for s in args.surrogates}
+    grid = {s: (GRID | EXTRA_GRID)[s] for s in args.surrogates}
+    screens = args.screens
+    if args.subsets is not None:
+        screens = [f"{b}/sub{round(100 * SUBSET_FRACTION)}-{k}" for b in args.screens
+                   for k in args.subsets]
+        if args.out == "acquisition":
+            args.out = "acquisition_subsampled"
 
     from naiad_bo.campaign import plot_campaigns, summarize
 
@@ -323,7 +408,7 @@ def main() -> None:
             {k: prev.get(k) for k in ("total_s_this_invocation", "peak_rss_mb", "threads",
                                       "seeds_run")}]
     t0 = time.perf_counter()
-    frame = run_grid(args.screens, seeds, rounds, opts, grid, out_csv, args.budget_min * 60,
+    frame = run_grid(screens, seeds, rounds, opts, grid, out_csv, args.budget_min * 60,
                      existing)
     total_s = time.perf_counter() - t0
     write_csv(frame, out_csv)
@@ -335,7 +420,7 @@ def main() -> None:
     refs = {
         s: {f"paper {a}": v for a, v in PAPER_DISCOVERED[s].items() if a in ("mpe", "uniform")}
         | {f"reference {a}": REFERENCE_DISCOVERED[s][a][0] for a in ("mpe", "uniform")}
-        for s in args.screens
+        for s in screens if s in PAPER_DISCOVERED
     }
     plotted = frame[[(s, a) in PLOTTED for s, a in zip(frame["surrogate"], frame["acquisition"])]]
     plot_campaigns(plotted, results / f"{args.out}.png", references=refs,
@@ -345,13 +430,15 @@ def main() -> None:
     meta = {
         "protocol": "paper: 30% test split never acquirable; round 0 uniform, shared by the "
                     "acquisitions of a seed; fresh surrogate per round",
-        "sizes": {s: {"initial": SIZES[s][0], "batch": SIZES[s][1]} for s in args.screens},
+        "sizes": {s: dict(zip(("initial", "batch", "top_k"), campaign_design(s)[2:]))
+                  for s in screens},
         "rounds": rounds,
         "seeds_requested": seeds,
         "seeds_run": {s: sorted(int(x) for x in frame.loc[frame["screen"] == s, "seed"].unique())
-                      for s in args.screens},
+                      for s in screens},
         "budget_min": args.budget_min,
-        "grid": grid,
+        "grid": {k: (r, o if isinstance(o, dict) else f"{o.__name__}(screen)", a)
+                 for k, (r, o, a) in grid.items()},
         "no_self_pairs": sorted(NO_SELF_PAIRS & set(grid)),
         "quick_naiad_options": opts,
         "quick": args.quick,
@@ -386,9 +473,11 @@ def main() -> None:
         print(f"  {row['screen']} {row['surrogate']}: MPE round {row['round']} "
               f"{row['round_s_mean']:.2f} s wall (fit {row['fit_s_mean']:.2f}, score "
               f"{row['score_s_mean']:.2f}, select "
-              f"{row['select_s_mean']:.2f}), {row['round_cpu_s_mean']:.2f} s CPU; reference "
-              f"{row['reference_round_s']} s: {row['speedup_vs_reference']:.1f}x wall, "
-              f"{row['speedup_vs_reference_cpu']:.1f}x CPU")
+              f"{row['select_s_mean']:.2f}), {row['round_cpu_s_mean']:.2f} s CPU"
+              + (f"; reference {row['reference_round_s']} s: "
+                 f"{row['speedup_vs_reference']:.1f}x wall, "
+                 f"{row['speedup_vs_reference_cpu']:.1f}x CPU"
+                 if row["reference_round_s"] else ""))
     for c in checks:
         print(f"  [{'PASS' if c['pass'] else 'FAIL'}] {c['check']}: {c['value']:.2f}")
 

@@ -23,7 +23,9 @@ Variants (the NAIAD ensemble; the other surrogates at their defaults):
   (``variance_calibration=CrossValidatedVarianceScale(3)``); from the same fold fits
   ``naiad cv3 constant-noise``: ``a`` and a constant noise level (what
   ``CrossValidatedVarianceScale(3, mean_dependent_noise=False)`` fits, recomputed from the
-  model's ``variance_calibration_data_``); ``recover cv3`` / ``mlp cv3`` apply it to the
+  model's ``variance_calibration_data_``); ``naiad cv3 1-fold``: the same model fitted on
+  one held-out fold only (``CrossValidatedVarianceScale(3, held_out_folds=1)``: one extra
+  fit on 2/3 of the pairs instead of three); ``recover cv3`` / ``mlp cv3`` apply it to the
   other ensembles (on request, ``--variants``).
 
 Targets (issue 11): ``coverage90`` in [0.85, 0.95] and ``nll < nll_homoscedastic`` on the mean
@@ -32,7 +34,8 @@ over seeds, at 2N/M = 4 and 20 on both screens.
 Writes ``calibration.csv`` (one row per screen, N, variant, seed), ``calibration_summary.csv``,
 ``calibration.json`` (settings, git commit, clean-tree flag, target checks) and
 ``calibration.png`` (reliability diagrams) to ``benchmarks/results/``; ``--quick`` writes to
-``benchmarks/quick_results/calibration/`` (git-ignored) instead.
+``benchmarks/quick_results/`` (git-ignored) instead; every file records the git commit and
+clean-tree flag (``benchmarks/provenance.py``).
 
 Run::
 
@@ -43,18 +46,19 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import naiad_bo
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from provenance import output_dir, provenance, save_png, write_csv, write_json  # noqa: E402
+
+import naiad_bo  # noqa: E402
 from naiad_bo.calibration import (
     CALIBRATION_FIELDS,
     calibration_curve,
@@ -70,9 +74,6 @@ from naiad_bo.models.registry import get_model_class
 from naiad_bo.models.variance_calibration import fit_variance_scale
 from naiad_bo.splits import train_test_split
 
-RESULTS = Path(__file__).resolve().parent / "results"
-#: Smoke runs write here (git-ignored), never to ``results/``.
-QUICK = Path(__file__).resolve().parent / "quick_results" / "calibration"
 OCCURRENCES = (4, 20)
 
 #: variant label -> (registry model, constructor options, noise source, before/after)
@@ -88,6 +89,10 @@ VARIANTS: dict[str, tuple[str, dict, str, str]] = {
     "naiad cv3": (
         "naiad", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model", "after"
     ),
+    "naiad cv3 1-fold": (
+        "naiad", {"variance_calibration": CrossValidatedVarianceScale(3, held_out_folds=1)},
+        "model", "after",
+    ),
     "recover cv3": (
         "recover", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model", "after"
     ),
@@ -95,29 +100,6 @@ VARIANTS: dict[str, tuple[str, dict, str, str]] = {
         "mlp", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model", "after"
     ),
 }
-
-
-def code_state() -> dict:
-    """Git commit of the tree and whether the package / this script differ from it."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*cmd: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *cmd], cwd=root, capture_output=True, text=True, timeout=30
-            ).stdout.rstrip("\n")
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    dirty = [
-        line[3:] for line in git("status", "--porcelain", "naiad_bo", "benchmarks/calibration.py")
-        .splitlines()
-    ]
-    return {
-        "git_head": git("rev-parse", "HEAD").strip(),
-        "clean_tree": not dirty,
-        "uncommitted_files": dirty,
-    }
 
 
 def _score(rec: dict, yt: np.ndarray, mean: np.ndarray, std: np.ndarray | None, note=None):
@@ -240,8 +222,7 @@ def plot(curves: dict, path: Path, variants: list[str]) -> None:
                 lines[v] = (cs[0][0], np.mean([c[1] for c in cs], axis=0))
         plot_reliability(lines, ax=ax, title=f"{screen}, N = {n}")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     if args.quick:
         args.screens, args.seeds, args.occurrences = ["norman2019"], [0], [4]
-    out_dir = args.out or (QUICK if args.quick else RESULTS)
-    code = code_state()  # at the start: the code that produced these numbers
+    out_dir = output_dir(args.quick, args.out)
+    provenance()  # at the start: the code that produced these numbers
     t_start = time.perf_counter()
     records, curves = [], {}
     for screen_name in args.screens:
@@ -300,9 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     df = pd.DataFrame.from_records(records)
     summary = summarize(df)
     checks = check_targets(summary)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out_dir / "calibration.csv", index=False)
-    summary.to_csv(out_dir / "calibration_summary.csv", index=False)
+    write_csv(df, out_dir / "calibration.csv")
+    write_csv(summary, out_dir / "calibration_summary.csv")
     meta = {
         "settings": {
             "screens": args.screens, "seeds": args.seeds, "occurrences": args.occurrences,
@@ -311,11 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                          for v in args.variants},
             "test_frac": 0.3, "val_frac": 0.1,
         },
-        "torch_threads": torch.get_num_threads(),
-        "python": sys.version.split()[0], "torch": torch.__version__,
-        "platform": platform.platform(),
         "total_s": total_s,
-        "code": code,
         "targets": "coverage90 in [0.85, 0.95] and nll < nll_homoscedastic (mean over seeds)",
         "target_checks": checks,
         "issue_measured_before": {
@@ -324,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             "spearman_sd_abs_error": "0.12 Norman, 0.03-0.05 K562 (N = 2500)",
         },
     }
-    (out_dir / "calibration.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    write_json(out_dir / "calibration.json", meta, indent=2, default=str)
     shown = [v for v in ("linear", "recover", "naiad epistemic", "naiad", "naiad bootstrap",
                          "naiad 20 members", "naiad cv3 constant-noise", "naiad cv3")
              if any(k[2] == v for k in curves)]

@@ -100,6 +100,10 @@ def cross_validated_variance(
     kept on the model as ``variance_calibration_data_`` (dict of ``(n,)`` arrays
     ``residual``, ``member_variance``, ``z``) for diagnostics; they are not saved.
 
+    With ``held_out_folds = h < folds`` only folds ``0 .. h - 1`` are refitted; the other
+    pairs' entries in ``variance_calibration_data_`` are NaN and the fit uses the held-out
+    pairs only.
+
     Folds are a random partition drawn from ``model.seed``; fold ``k``'s ensemble uses seed
     ``model.seed + FOLD_SEED_OFFSET + k`` and the model's config without the calibration.
 
@@ -120,11 +124,12 @@ def cross_validated_variance(
     fold_of = torch.empty(n, dtype=torch.long)
     fold_of[perm] = torch.arange(n) % folds
     config = model.config.replace(variance_calibration=None)
-    residuals = np.empty(n)
-    member_var = np.empty(n)
-    fold_mean = np.empty(n)
+    residuals = np.full(n, np.nan)
+    member_var = np.full(n, np.nan)
+    fold_mean = np.full(n, np.nan)
     X = data.X
-    for k in range(folds):
+    n_held = folds if spec.held_out_folds is None else int(spec.held_out_folds)
+    for k in range(n_held):
         held = (fold_of == k).to(X.device)
         fold_model = type(model)(
             model.single_effects,
@@ -148,6 +153,9 @@ def cross_validated_variance(
     model.variance_calibration_data_ = {
         "residual": residuals, "member_variance": member_var, "z": z_all
     }
+    if n_held < folds:  # only the held-out folds' pairs have residuals
+        keep = (fold_of < n_held).cpu().numpy()
+        residuals, member_var, z_all = residuals[keep], member_var[keep], z_all[keep]
     z = z_all if spec.mean_dependent_noise else None
     return fit_variance_scale(residuals, member_var, noise, z)
 

@@ -166,3 +166,33 @@ def test_config_fields_validate_and_round_trip():
     with pytest.raises(TypeError, match="bootstrap"):
         EnsembleConfig(bootstrap=1)
     assert math.isclose(EnsembleConfig().to_dict()["chunk_size"], 8192)
+
+
+def test_held_out_folds_uses_only_those_folds(norman, norman_data):
+    """held_out_folds=1: one fold refitted, the likelihood over its pairs only (brute force)."""
+    X, Y, _ = norman_data
+    spec = CrossValidatedVarianceScale(3, mean_dependent_noise=False, held_out_folds=1)
+    cal = NaiadEnsemble(norman, seed=2, variance_calibration=spec, **FAST).fit(X, Y)
+    from naiad_bo.models.variance_calibration import FOLD_SEED_OFFSET
+
+    gen = torch.Generator().manual_seed(2 + FOLD_SEED_OFFSET)
+    perm = torch.randperm(len(Y), generator=gen)
+    fold = torch.empty(len(Y), dtype=torch.long)
+    fold[perm] = torch.arange(len(Y)) % 3
+    held = fold == 0
+    m = NaiadEnsemble(norman, seed=2 + FOLD_SEED_OFFSET, **FAST).fit(X[~held], Y[~held])
+    post = m.posterior(X[held].double())
+    r = (Y[held].reshape(-1) - post.mean.reshape(-1)).numpy()
+    a, s2, _ = fit_variance_scale(r, post.variance.reshape(-1).numpy())
+    assert cal.variance_scale_ == pytest.approx(a, rel=1e-6)
+    assert cal.noise_variance_ == pytest.approx(s2, rel=1e-6)
+    data = cal.variance_calibration_data_["residual"]
+    assert np.isfinite(data).sum() == int(held.sum()) == 80
+    # all folds by default, and the option validates and round-trips
+    assert CrossValidatedVarianceScale(3).held_out_folds is None
+    cfg = EnsembleConfig(variance_calibration=spec)
+    assert EnsembleConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="held_out_folds"):
+        CrossValidatedVarianceScale(3, held_out_folds=4)
+    with pytest.raises(ValueError, match="held_out_folds"):
+        CrossValidatedVarianceScale(3, held_out_folds=0)
