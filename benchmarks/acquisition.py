@@ -68,7 +68,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo this script lives in
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import output_dir, png_metadata, provenance, save_png, write_csv, write_json  # noqa: E402
+from provenance import (  # noqa: E402
+    output_dir,
+    png_metadata,
+    provenance,
+    save_png,
+    stamp,
+    write_csv,
+    write_json,
+)
 
 #: (initial, batch) per screen: the paper's schedule.
 SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
@@ -185,13 +193,17 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
 
     Seeds are the outer loop of each screen, so a time budget cuts whole seeds (every
     surrogate and acquisition of a seed is run or none); the cut is reported. Configurations
-    already in ``existing`` (same screen, surrogate label and seed) are not run again.
+    already in ``existing`` (same screen, surrogate label, seed and acquisition) are not run
+    again; their rows keep their own ``git_commit`` / ``git_clean``, new rows are stamped with
+    this run's.
     """
     from naiad_bo.campaign import CampaignSimulator
+    from naiad_bo.specs import AcquisitionSpec
 
     frames: list[pd.DataFrame] = [] if existing is None else [existing]
     done = set() if existing is None else set(
-        zip(existing["screen"], existing["surrogate"], existing["seed"]))
+        zip(existing["screen"], existing["surrogate"], existing["seed"],
+            existing["acquisition"]))
     start = time.perf_counter()
     for i, name in enumerate(screens):
         screen, base, initial, batch, top_k = campaign_design(name)
@@ -215,10 +227,12 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                       f"({elapsed / 60:.1f} min); remaining seeds skipped", flush=True)
                 break
             for label, sim in sims.items():
-                if (name, label, seed) in done:
+                todo = [a for a in acquisitions[label]
+                        if (name, label, seed, AcquisitionSpec.parse(a).name) not in done]
+                if not todo:
                     continue
                 t0 = time.perf_counter()
-                frame = sim.run_many(acquisitions[label], [seed]).to_frame()
+                frame = stamp(sim.run_many(todo, [seed]).to_frame())
                 frames.append(frame)
                 last = frame[frame["round"] == rounds].set_index("acquisition")
                 print(f"{name:18s} {label:15s} seed {seed} ({time.perf_counter() - t0:5.1f} s)"
@@ -226,7 +240,7 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                       + ", ".join(f"{a} {int(r['top200_discovered'])}/"
                                   f"{int(r['measured_top200'])}" for a, r in last.iterrows()),
                       flush=True)
-                write_csv(pd.concat(frames, ignore_index=True), out_csv)
+                pd.concat(frames, ignore_index=True).to_csv(out_csv, index=False)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -374,7 +388,10 @@ def main() -> None:
                         help="stop starting new seeds after this many minutes (per-screen "
                         "share); the cut is reported")
     parser.add_argument("--reuse", action="store_true",
-                        help="keep the configurations already in the records CSV, run the rest")
+                        help="keep the configurations already in the records CSV (screen, "
+                        "surrogate, seed, acquisition), run the rest")
+    parser.add_argument("--rerun", nargs="+", default=[], metavar="LABEL",
+                        help="with --reuse: drop these surrogate labels' records and rerun them")
     parser.add_argument("--out", default="acquisition", help="file name stem")
     parser.add_argument("--out-dir", default=None,
                         help="output folder (default benchmarks/results, or "
@@ -399,7 +416,9 @@ def main() -> None:
     out_csv = results / f"{args.out}_records.csv"
     existing = pd.read_csv(out_csv) if args.reuse and out_csv.exists() else None
     if existing is not None:
-        existing = existing.drop(columns=["git_commit", "git_clean"], errors="ignore")
+        if "git_commit" not in existing.columns:
+            existing = existing.assign(git_commit="unrecorded", git_clean=pd.NA)
+        existing = existing[~existing["surrogate"].isin(args.rerun)]
     out_json = results / f"{args.out}.json"
     previous_runs = []
     if existing is not None and out_json.exists():  # keep the cost of the runs reused here
@@ -411,7 +430,8 @@ def main() -> None:
     frame = run_grid(screens, seeds, rounds, opts, grid, out_csv, args.budget_min * 60,
                      existing)
     total_s = time.perf_counter() - t0
-    write_csv(frame, out_csv)
+    frame.to_csv(out_csv, index=False)  # every row stamped by the run that computed it
+    frame = frame.drop(columns=["git_commit", "git_clean"])
     write_csv(summarize(frame), results / f"{args.out}_summary.csv")
 
     table = round_table(frame, rounds)
