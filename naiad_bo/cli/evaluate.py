@@ -12,10 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
-from naiad_bo.evaluation import evaluate_model, summarize
 
 
 def _surrogate_spec(args: argparse.Namespace):
@@ -40,6 +37,8 @@ def _surrogate_spec(args: argparse.Namespace):
 
 
 def _run_unseen(args, screen, spec, sizes) -> int:
+    import pandas as pd
+
     from naiad_bo.models.registry import get_model_class
     from naiad_bo.unseen import evaluate_unseen
 
@@ -131,6 +130,10 @@ def add_parser(subparsers, parents=()) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print a per-seed table and a summary, optionally write JSON."""
+    import pandas as pd
+
+    from naiad_bo.evaluation import evaluate_model, summarize
+
     spec = _surrogate_spec(args)  # fail on a bad spec before loading data
     screen = screen_from_args(args)
     if args.occurrence is not None:

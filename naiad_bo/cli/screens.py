@@ -10,7 +10,7 @@ def add_parser(subparsers, parents=()) -> None:
     p = subparsers.add_parser("screens", parents=list(parents),
                               help="list the bundled screens with sizes and citations")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, uses_torch=False)
 
 
 def run(args: argparse.Namespace) -> int:
