@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"naiad-bo {args.command}: error: {err}", file=sys.stderr)
         return 2
-    if getattr(args, "uses_torch", True):  # commands that need no torch never load it
+    # a command that needs no torch does not load it (but sets it if already loaded)
+    if getattr(args, "uses_torch", True) or "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(threads)
