@@ -75,23 +75,26 @@ SCREENS: dict[str, BundledScreen] = {
 }
 
 
+def catalogue() -> list[dict]:
+    """The rows of :func:`list_screens` as plain dictionaries (no pandas import)."""
+    return [
+        {
+            "name": s.name,
+            "title": s.title,
+            "rows": s.n_rows,
+            "genes": s.n_genes,
+            "pairs": s.n_pairs,
+            "citation": s.citation,
+        }
+        for s in SCREENS.values()
+    ]
+
+
 def list_screens() -> pd.DataFrame:
     """Bundled screens with their sizes and citations (one row each)."""
     import pandas as pd
 
-    return pd.DataFrame(
-        [
-            {
-                "name": s.name,
-                "title": s.title,
-                "rows": s.n_rows,
-                "genes": s.n_genes,
-                "pairs": s.n_pairs,
-                "citation": s.citation,
-            }
-            for s in SCREENS.values()
-        ]
-    )
+    return pd.DataFrame(catalogue())
 
 
 def bundled_path(name: str) -> Path:
