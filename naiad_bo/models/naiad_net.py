@@ -370,6 +370,15 @@ class NaiadNet(nn.Module):
             out = out + (self.c0 + self.c1 * (ya + yb))
         return out
 
+    def loss_and_grads(
+        self, a: Tensor, b: Tensor, z: Tensor, weights: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]] | None:
+        """Per-member weighted MSE and its parameter gradients without autograd, bit-equal to
+        autograd's; ``None`` where not covered (:mod:`naiad_bo.models.naiad_backprop`)."""
+        from naiad_bo.models.naiad_backprop import loss_and_grads
+
+        return loss_and_grads(self, a, b, z, weights)
+
     def extra_repr(self) -> str:
         return (
             f"ensemble_size={self.ensemble_size}, n_genes={self.n_genes}, "

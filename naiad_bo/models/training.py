@@ -74,7 +74,11 @@ def train_members(
     steps_per_epoch = math.ceil(n / bs)
     total = epochs * steps_per_epoch
     warm = int(round(config.warmup_fraction * total))
-    params = [p for p in net.parameters() if p.requires_grad]
+    named = [(k, p) for k, p in net.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
+    # a network may compute its loss and gradients itself (bit-equal to autograd's, without
+    # the graph): ``net.loss_and_grads(a, b, z, weights) -> (loss (s,), {name: grad}) | None``
+    manual = getattr(net, "loss_and_grads", None)
     opt = BatchedAdam(params, weight_decay=config.weight_decay)
     lrs = [config.lr * linear_warmup_decay(step, total, warm) for step in range(total)]
     fractions = [min(bs, n - k * bs) / n for k in range(steps_per_epoch)]
@@ -95,10 +99,15 @@ def train_members(
             lo, hi = k * bs, (k + 1) * bs
             ab, bb, zb = ap[lo:hi], bp[lo:hi], zp[lo:hi]
             wb = None if wp is None else wp[:, lo:hi]
-            pred = net(ab, bb)
-            sq = (pred - zb).pow(2)
-            per_member = (sq if wb is None else sq * wb).mean(dim=-1)
-            grads = list(torch.autograd.grad(per_member.sum(), params, allow_unused=True))
+            res = None if manual is None else manual(ab, bb, zb, wb)
+            if res is not None:
+                per_member, by_name = res
+                grads = [by_name.get(k) for k, _ in named]
+            else:
+                pred = net(ab, bb)
+                sq = (pred - zb).pow(2)
+                per_member = (sq if wb is None else sq * wb).mean(dim=-1)
+                grads = list(torch.autograd.grad(per_member.sum(), params, allow_unused=True))
             if clip is not None:
                 _clip_per_member(grads, s, clip)
             opt.step(grads, lrs[step])
