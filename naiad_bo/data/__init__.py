@@ -1,9 +1,28 @@
-"""Screens: measured gene pairs, single-gene effects, bundled data, symbol normalisation."""
+"""Screens: measured gene pairs, single-gene effects, bundled data, symbol normalisation.
 
-from naiad_bo.data.bundled import SCREENS, list_screens, load_screen, resolve_screen
-from naiad_bo.data.screen import LoadReport, PairScreen, ScreenFormatError, ScreenWarning
-from naiad_bo.data.subsample import subsample_genes, subsampled_screens
-from naiad_bo.data.symbols import SymbolNormalizer
+Names are imported on first use (PEP 562), so the bundled catalogue (``SCREENS``) is
+available without loading pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> defining module.
+_LAZY: dict[str, str] = {
+    "SCREENS": "naiad_bo.data.bundled",
+    "LoadReport": "naiad_bo.data.screen",
+    "PairScreen": "naiad_bo.data.screen",
+    "ScreenFormatError": "naiad_bo.data.screen",
+    "ScreenWarning": "naiad_bo.data.screen",
+    "SymbolNormalizer": "naiad_bo.data.symbols",
+    "list_screens": "naiad_bo.data.bundled",
+    "load_screen": "naiad_bo.data.bundled",
+    "resolve_screen": "naiad_bo.data.bundled",
+    "subsample_genes": "naiad_bo.data.subsample",
+    "subsampled_screens": "naiad_bo.data.subsample",
+}
 
 __all__ = [
     "SCREENS",
@@ -18,3 +37,23 @@ __all__ = [
     "subsample_genes",
     "subsampled_screens",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from naiad_bo.data.bundled import SCREENS, list_screens, load_screen, resolve_screen
+    from naiad_bo.data.screen import LoadReport, PairScreen, ScreenFormatError, ScreenWarning
+    from naiad_bo.data.subsample import subsample_genes, subsampled_screens
+    from naiad_bo.data.symbols import SymbolNormalizer
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and cache it in the module namespace."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'naiad_bo.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
