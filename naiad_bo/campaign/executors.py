@@ -34,6 +34,7 @@ import os
 import queue as queue_mod
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -201,6 +202,8 @@ class ProcessExecutor(Executor):
                 except Exception as err:  # noqa: BLE001 - collected, re-raised after the rest
                     failures.append((i, err))
         _drain(self._queue, bar)
+        if any(isinstance(err, BrokenProcessPool) for _, err in failures):
+            self.close()  # a worker died (e.g. killed for memory): the next run starts afresh
         return failures
 
     def close(self) -> None:

@@ -46,6 +46,13 @@ class FailingSum(SingleEffectSumModel):
         raise RuntimeError("boom in fit")
 
 
+class DyingSum(SingleEffectSumModel):
+    """y_a + y_b whose fit kills its worker process (as the kernel's OOM killer would)."""
+
+    def fit(self, train_X, train_Y):
+        os._exit(3)
+
+
 def _frame(results) -> pd.DataFrame:
     return CampaignResults(results).to_frame().drop(columns=list(TIMING))
 
@@ -172,6 +179,20 @@ def test_failing_worker_is_named_and_finished_jobs_are_kept(pool, norman, sim):
     with pytest.raises(RuntimeError, match="boom in fit") as info:
         run_jobs(jobs, SerialExecutor())
     assert [r.config["seed"] for r in info.value.completed_results] == [0]
+
+
+def test_a_dead_worker_is_named_and_the_next_run_starts_a_fresh_pool(toy):
+    from concurrent.futures.process import BrokenProcessPool
+
+    dying = CampaignSimulator(toy, DyingSum, initial=20, batch=10, rounds=1, top_k=20)
+    fine = CampaignSimulator(toy, "sum", initial=20, batch=10, rounds=1, top_k=20)
+    spec = (AcquisitionSpec.parse("mpe"),)
+    with ProcessExecutor(1) as ex:
+        with pytest.raises(BrokenProcessPool) as info:
+            run_jobs([CampaignJob(dying, spec, 0)], ex)
+        assert "toy / DyingSum / seed 0 [mpe]" in "".join(info.value.__notes__)
+        again = run_jobs([CampaignJob(fine, spec, 0)], ex)
+    pd.testing.assert_frame_equal(_frame(again), _frame(fine.run_many(["mpe"], [0])))
 
 
 def test_progress_counts_every_fit_across_workers(pool, monkeypatch, sim):
