@@ -45,7 +45,7 @@ Run (about 25 min on one thread on a quiet 2-core machine)::
     nice python benchmarks/acquisition.py                 # full grid, 5 seeds
     python benchmarks/acquisition.py --quick              # smoke run (< 2 min)
     python benchmarks/acquisition.py --subsets 0 1 --seeds 0 1 2   # gene-subsampled screens
-    python benchmarks/acquisition.py --executor process --workers 2  # 2 worker processes
+    python benchmarks/acquisition.py --executor process --workers 2   # same records, 2 CPUs
 
 ``tests/test_committed_results.py`` re-runs Norman seed 0 NAIAD + MPE and one K562 round and
 asserts equality with ``acquisition_records.csv``.
@@ -77,6 +77,9 @@ from provenance import (  # noqa: E402
     write_csv,
     write_json,
 )
+
+from naiad_bo.campaign.result import CampaignResults  # noqa: E402
+from naiad_bo.cli.executor_args import add_executor_arguments, executor_from_args  # noqa: E402
 
 #: (initial, batch) per screen: the paper's schedule.
 SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
@@ -188,16 +191,19 @@ def acquisition_spec(acq: str, top_k: int):
 
 
 def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
-             existing: pd.DataFrame | None = None) -> pd.DataFrame:
+             existing: pd.DataFrame | None = None, executor=None) -> pd.DataFrame:
     """Run every (screen, seed, surrogate, acquisition); saves records as it goes.
 
     Seeds are the outer loop of each screen, so a time budget cuts whole seeds (every
     surrogate and acquisition of a seed is run or none); the cut is reported. Configurations
     already in ``existing`` (same screen, surrogate label, seed and acquisition) are not run
     again; their rows keep their own ``git_commit`` / ``git_clean``, new rows are stamped with
-    this run's.
+    this run's. With a worker ``executor`` (:mod:`naiad_bo.campaign.executors`) every
+    (seed, surrogate) job of a screen is submitted at once (the budget is then checked
+    between screens only); the records are the same, in the same order.
     """
     from naiad_bo.campaign import CampaignSimulator
+    from naiad_bo.campaign.executors import CampaignJob, SerialExecutor
     from naiad_bo.specs import AcquisitionSpec
 
     frames: list[pd.DataFrame] = [] if existing is None else [existing]
@@ -219,6 +225,27 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                 self_pairs=label not in NO_SELF_PAIRS,
             )
             acquisitions[label] = [acquisition_spec(a, top_k) for a in acqs]
+        if executor is not None and not isinstance(executor, SerialExecutor):
+            if i > 0 and time.perf_counter() - start > budget_s * i / len(screens):
+                print(f"{name}: time budget reached; screen skipped", flush=True)
+                continue
+            keys, jobs = [], []
+            for seed in seeds:
+                for label in sims:
+                    todo = [a for a in acquisitions[label]
+                            if (name, label, seed, AcquisitionSpec.parse(a).name) not in done]
+                    if todo:
+                        keys.append((seed, label))
+                        jobs.append(CampaignJob(sims[label], tuple(
+                            AcquisitionSpec.parse(a) for a in todo), seed))
+            t0 = time.perf_counter()
+            for (seed, label), res in zip(keys, executor.run(jobs, progress=True, desc=name)):
+                frames.append(stamp(CampaignResults(res).to_frame()))
+                _print_seed(name, label, seed, frames[-1], rounds, None)
+            print(f"{name}: {len(jobs)} jobs on {executor!r} in "
+                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+            pd.concat(frames, ignore_index=True).to_csv(out_csv, index=False)
+            continue
         for j, seed in enumerate(seeds):
             elapsed = time.perf_counter() - start
             # keep some budget for the screens still to come (>= 1 seed each)
@@ -234,14 +261,17 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                 t0 = time.perf_counter()
                 frame = stamp(sim.run_many(todo, [seed]).to_frame())
                 frames.append(frame)
-                last = frame[frame["round"] == rounds].set_index("acquisition")
-                print(f"{name:18s} {label:15s} seed {seed} ({time.perf_counter() - t0:5.1f} s)"
-                      " top-200 discovered / measured: "
-                      + ", ".join(f"{a} {int(r['top200_discovered'])}/"
-                                  f"{int(r['measured_top200'])}" for a, r in last.iterrows()),
-                      flush=True)
+                _print_seed(name, label, seed, frame, rounds, time.perf_counter() - t0)
                 pd.concat(frames, ignore_index=True).to_csv(out_csv, index=False)
     return pd.concat(frames, ignore_index=True)
+
+
+def _print_seed(name, label, seed, frame, rounds, seconds) -> None:
+    last = frame[frame["round"] == rounds].set_index("acquisition")
+    took = f" ({seconds:5.1f} s)" if seconds is not None else ""
+    print(f"{name:18s} {label:15s} seed {seed}{took} top-k discovered / measured: "
+          + ", ".join(f"{a} {int(r['top_k_discovered'])}/{int(r['measured_top_k'])}"
+                      for a, r in last.iterrows()), flush=True)
 
 
 def round_table(frame: pd.DataFrame, rounds: int) -> list[dict]:
@@ -393,6 +423,7 @@ def main() -> None:
     parser.add_argument("--rerun", nargs="+", default=[], metavar="LABEL",
                         help="with --reuse: drop these surrogate labels' records and rerun them")
     parser.add_argument("--out", default="acquisition", help="file name stem")
+    add_executor_arguments(parser)
     parser.add_argument("--out-dir", default=None,
                         help="output folder (default benchmarks/results, or "
                         "benchmarks/quick_results for --quick)")
@@ -427,8 +458,9 @@ def main() -> None:
             {k: prev.get(k) for k in ("total_s_this_invocation", "peak_rss_mb", "threads",
                                       "seeds_run")}]
     t0 = time.perf_counter()
-    frame = run_grid(screens, seeds, rounds, opts, grid, out_csv, args.budget_min * 60,
-                     existing)
+    with executor_from_args(args) as executor:
+        frame = run_grid(screens, seeds, rounds, opts, grid, out_csv,
+                         args.budget_min * 60, existing, executor)
     total_s = time.perf_counter() - t0
     frame.to_csv(out_csv, index=False)  # every row stamped by the run that computed it
     frame = frame.drop(columns=["git_commit", "git_clean"])
@@ -463,6 +495,8 @@ def main() -> None:
         "quick_naiad_options": opts,
         "quick": args.quick,
         "threads": torch.get_num_threads(),
+        "executor": args.executor,
+        "workers": executor.workers,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
