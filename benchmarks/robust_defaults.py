@@ -301,7 +301,9 @@ def run_phase(phase: str, variants: list[str], bases: list[str], quick: bool, ou
         prev = pd.read_csv(out_csv)
         done = set(zip(prev["phase"], prev["variant"], prev["base_screen"], prev["subset"],
                        prev["seed"]))
-        todo = [u for u in todo if not all((phase, n, u[0], u[1], u[2]) in done for n in u[3])]
+        todo = [(*u[:3], tuple(n for n in u[3] if (phase, n, u[0], u[1], u[2]) not in done))
+                for u in todo]
+        todo = [u for u in todo if u[3]]
     print(f"{phase}: {len(todo)} unit(s) to run on {workers} worker(s)", flush=True)
     start = time.perf_counter()
 
@@ -431,7 +433,8 @@ def plot(last: pd.DataFrame, path: Path) -> None:
 
 
 def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> dict:
-    last = records[records["round"] == ROUNDS].copy()
+    last = records[records["round"] == ROUNDS].drop_duplicates(
+        ["phase", "variant", "screen", "seed"], keep="last").copy()
     write_csv(last, results / f"{stem}.csv")
     summary = summarize_phase(last)
     verdicts = decide(summary)
