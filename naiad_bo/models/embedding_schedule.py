@@ -16,24 +16,41 @@ lists an approximate training-set size per row (Norman 100, 200, 500, 1000, 1500
 4000, 5000+; Simpson and Horlbeck 500, 1000, 5000, 10000, 15000, ...; :data:`TABLE5_SIZES`).
 The two columns disagree: at the size column's own sizes 2N/M is just *below* each
 threshold on Norman (M = 112: 1.8, 3.6, 8.9, 17.9, ...) but up to 2.2x *above* it on Horlbeck
-(M = 448: 2.2, 4.5, 22, 45, ...), so the size column cannot be a rule for a new screen. Three
-readings were considered:
+(M = 448: 2.2, 4.5, 22, 45, ...). The readings, all available, with their embedding dims on
+the paper's campaigns (Norman 100 + 4 x 100 pairs / K562 500 + 4 x 500, rounds 0-4):
 
-* **floor** (:attr:`LookupRule.FLOOR`, the default of every registered table): the entry of
-  the largest threshold not above 2N/M (below the first threshold: the first entry). At the
-  size column's sizes it picks the *previous* row on Norman (Norman's campaign of 100 + 4 x
-  100 pairs gets embedding dims 2, 2, 4, 4, 4; the reference implementation ran 2, 4, 4, 8,
-  16, which is no reading of Table 5) and the row itself or a later one on Horlbeck;
+* **floor** (:attr:`LookupRule.FLOOR`; :data:`NORMAN_SIMPSON`, :data:`HORLBECK`; **the
+  rule**): the entry of the largest threshold not above 2N/M (below the first threshold:
+  the first entry). Campaign dims 2, 2, 4, 4, 4 / 4, 16, 16, 16, 32;
 * **nearest** (:attr:`LookupRule.NEAREST`; :data:`NORMAN_SIMPSON_NEAREST`,
   :data:`HORLBECK_NEAREST`): the threshold nearest to 2N/M on a log scale (the thresholds
-  are roughly geometric); at the size column's Norman sizes it returns each row's own dim;
-* **size column**: not provided (see above).
+  are roughly geometric); at Norman's size column it returns each row's own dim. Campaign
+  dims 2, 4, 4, 16, 16 / 4, 16, 32, 32, 32;
+* **size column** (:func:`size_column_schedule`; :data:`NORMAN_SIZE_COLUMN`,
+  :data:`HORLBECK_SIZE_COLUMN`): row ``i`` from ``2N/M = 2 n_i / M_t`` on, ``n_i`` the row's
+  listed size and ``M_t`` the table's own screen's genes, i.e. exactly the listed sizes on
+  Norman / Horlbeck and the same occurrences elsewhere. Campaign dims 2, 4, 4, 4, 16 / 4,
+  16, 16, 16, 16;
+* **the reference implementation's fixed dims per round** (:data:`REFERENCE_ROUND_DIMS`,
+  :func:`round_schedule`): 2, 4, 4, 8, 16 / 2, 8, 8, 16, 32, which is no reading of the table.
 
-The default stays **floor**: it is what the small-sample benchmark (Table 1) was measured
-with, and the step to a larger embedding is where accuracy drops (Norman N = 500 -> 560,
-2N/M 8.9 -> 10: RMSE 4.61 -> 4.87 x 1e-2, ``benchmarks/README.md``), which reading
-"nearest" would move to smaller N; a change needs campaign evidence on gene-subsampled
-screens of both bundled screens, which has not been run.
+Settled on gene-subsampled screens (``benchmarks/robust_defaults.py``; NAIAD + MPE
+campaigns on 60% gene subsets of both bundled screens with round sizes scaled so that each
+round's 2N/M is the paper campaign's; round-4 top-72 discovered, paired by subset and seed,
+minus floor; tuning: 4 subsets x 4 seeds per screen; confirmation: 4 fresh subsets x 3 fresh
+seeds, and the full screens on 3 fresh seeds):
+
+* nearest: Norman +2.0 +- 0.4, K562 -0.2 +- 0.4 (tuning): not better on both;
+* size column: tuning Norman +0.9 +- 0.4, K562 +0.4 +- 0.5; confirmation Norman
+  +0.9 +- 0.5, K562 -0.1 +- 0.5 (full screens, top-200: Norman +6.3 +- 2.7, K562
+  -0.3 +- 1.2): a gain on Norman only, not confirmed on K562;
+* reference dims: Norman +0.6 +- 0.5, K562 -0.1 +- 0.4 (tuning).
+
+So **floor stays the rule**: no other reading beats it on both screens, and floor is what
+Table 1 was measured with (at 2N/M = 4, 10 and 20 floor and nearest agree exactly; the size
+column would change K562's Table-1 embeddings: 4 instead of 16 at 2N/M = 4). Where floor
+loses: Norman-like screens (<= 200 genes), where the size-column reading found about one
+more top-72 pair per campaign on subsets; ``schedule="norman_size_column"`` selects it.
 
 Default rule (:func:`default_schedule`): screens with at most 200 genes (Norman, 112)
 use :data:`NORMAN_SIMPSON`, larger ones (Horlbeck, 448) use :data:`HORLBECK`. The paper

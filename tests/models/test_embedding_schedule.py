@@ -172,3 +172,27 @@ def test_reference_round_dims():
         assert [sched.embed_dim(n, 112) for n in (100, 200, 300, 400, 500)] != [2, 4, 4, 8, 16]
     with pytest.raises(ValueError, match="initial and batch"):
         round_schedule((2, 4), 0, 10, 100)
+
+
+def test_campaign_dims_of_every_reading():
+    """The dims the module docstring states for the paper's campaigns (rounds 0-4)."""
+    from naiad_bo.models.embedding_schedule import (
+        HORLBECK_NEAREST,
+        HORLBECK_SIZE_COLUMN,
+        NORMAN_SIMPSON_NEAREST,
+        NORMAN_SIZE_COLUMN,
+    )
+
+    norman, k562 = (100, 200, 300, 400, 500), (500, 1000, 1500, 2000, 2500)
+    assert {s.name: [s.embed_dim(n, 112) for n in norman]
+            for s in (NORMAN_SIMPSON, NORMAN_SIMPSON_NEAREST, NORMAN_SIZE_COLUMN)} == {
+        "norman_simpson": [2, 2, 4, 4, 4], "norman_simpson_nearest": [2, 4, 4, 16, 16],
+        "norman_size_column": [2, 4, 4, 4, 16]}
+    assert {s.name: [s.embed_dim(n, 448) for n in k562]
+            for s in (HORLBECK, HORLBECK_NEAREST, HORLBECK_SIZE_COLUMN)} == {
+        "horlbeck": [4, 16, 16, 16, 32], "horlbeck_nearest": [4, 16, 32, 32, 32],
+        "horlbeck_size_column": [4, 16, 16, 16, 16]}
+    # Table 1 sizes (2N/M = 4, 10, 20): floor and nearest agree, the size column does not
+    for occ in (4, 10, 20):
+        assert _dim_at(HORLBECK_NEAREST, occ, 448) == _dim_at(HORLBECK, occ, 448)
+    assert _dim_at(HORLBECK_SIZE_COLUMN, 4, 448) == 4 and _dim_at(HORLBECK, 4, 448) == 16
