@@ -407,7 +407,7 @@ def plot(last: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4), squeeze=False)
     for ax, ((phase, base), g) in zip(axes[0], panels):
         sub = g[g["subset"] >= 0].assign(frac=lambda x: x["top_k_discovered"] / x["top_k"])
-        variants = list(dict.fromkeys(sub["variant"]))
+        variants = [v for v in VARIANTS if v in set(sub["variant"])]
         for i, v in enumerate(variants):
             gv = sub[sub["variant"] == v]
             per = gv.groupby("subset")["frac"].mean()
@@ -425,8 +425,8 @@ def plot(last: pd.DataFrame, path: Path) -> None:
                            s=80, color="C3", label="full screen" if i == 0 else None)
         ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right", fontsize=7)
         ax.set_ylabel("top-k discovered / k at round 4")
-        ax.set_title(f"{base}, {phase}\n60% gene subsets (k, sizes scaled by pairs)",
-                     fontsize=8)
+        ax.set_title(f"{base}, {phase}\n60% gene subsets (round sizes scaled by genes, k by "
+                     "pairs)", fontsize=8)
         ax.legend(fontsize=6)
     fig.tight_layout()
     save_png(fig, path, dpi=110)
