@@ -40,11 +40,13 @@ round's 2N/M is the paper campaign's; round-4 top-72 discovered, paired by subse
 minus floor; tuning: 4 subsets x 4 seeds per screen; confirmation: 4 fresh subsets x 3 fresh
 seeds, and the full screens on 3 fresh seeds):
 
-* nearest: Norman +2.0 +- 0.4, K562 -0.2 +- 0.4 (tuning): not better on both;
+* nearest: tuning Norman +2.0 +- 0.4, K562 -0.2 +- 0.4; confirmation +1.8 +- 0.6 /
+  -0.2 +- 0.6: better on Norman only;
 * size column: tuning Norman +0.9 +- 0.4, K562 +0.4 +- 0.5; confirmation Norman
   +0.9 +- 0.5, K562 -0.1 +- 0.5 (full screens, top-200: Norman +6.3 +- 2.7, K562
   -0.3 +- 1.2): a gain on Norman only, not confirmed on K562;
-* reference dims: Norman +0.6 +- 0.5, K562 -0.1 +- 0.4 (tuning).
+* reference dims: tuning Norman +0.6 +- 0.5, K562 -0.1 +- 0.4; confirmation +0.8 +- 0.8 /
+  +0.5 +- 0.4: not better on K562 in tuning.
 
 So **floor stays the rule**: no other reading beats it on both screens, and floor is what
 Table 1 was measured with (at 2N/M = 4, 10 and 20 floor and nearest agree exactly; the size
