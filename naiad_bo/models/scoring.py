@@ -3,7 +3,9 @@
 Scoring every unordered pair of a 448-gene screen is ~100k pairs; of a genome-scale one,
 millions. :func:`score_members` evaluates the network chunk by chunk into one preallocated
 ``(s, N)`` output on the network's device, inside the network's optional ``gene_cache()``
-(per-gene work done once for all chunks).
+(per-gene work done once for all chunks). A network whose ``uses_run_kernels()`` is true
+(:class:`~naiad_bo.models.naiad_net.NaiadNet` on the CPU, :mod:`~naiad_bo.models.run_kernels`)
+gets all ``N`` pairs in one call: its kernels work run by run in bounded memory.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def score_members(
     N = a.numel()
     cache = getattr(net, "gene_cache", None)
     with torch.no_grad(), (cache() if cache is not None else contextlib.nullcontext()):
-        if N <= chunk_size:
+        uses_runs = getattr(net, "uses_run_kernels", None)
+        if N <= chunk_size or (uses_runs is not None and uses_runs()):
+            # the row-run kernels bound their own memory (per run and per block of runs)
             return net(a, b)
         out = torch.empty(ensemble_size, N, dtype=dtype, device=a.device)
         for start in range(0, N, chunk_size):
