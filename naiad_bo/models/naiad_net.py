@@ -351,12 +351,16 @@ class NaiadNet(nn.Module):
 
         Returns:
             ``(s, n)`` standardised predictions; ``forward(a, b) == forward(b, a)`` exactly.
+            Without gradients, on the CPU, chunks in long row runs (pair-space chunks) go
+            through the exact row-run kernels (:mod:`~naiad_bo.models.run_kernels`; equal
+            to the per-pair kernels up to rounding, and exactly symmetric too).
         """
         grad = torch.is_grad_enabled()
         if not grad and self.uses_run_kernels():
-            runs = row_runs(a)
+            lo, hi = torch.minimum(a, b), torch.maximum(a, b)  # (a, b) and (b, a) alike
+            runs = row_runs(lo)
             if runs is not None:
-                return score_row_runs(self, a, b, runs)
+                return score_row_runs(self, lo, hi, runs)
         ya, yb = self.x[a], self.x[b]
         n = a.numel()
         act = self.activation

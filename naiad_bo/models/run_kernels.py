@@ -104,7 +104,7 @@ def single_branch_tables(
     U, (s, H) = y.shape[0], w0.shape
     tau_r, sl_r, ic_r = _case_tables(y * w0 + b64, w1.expand(U, s, H), a64.expand(U, s, H))
     tau_c, sl_c, ic_c = _case_tables(y * w1 + b64, w0.expand(U, s, H), a64.expand(U, s, H))
-    yk = y.expand(U, s, 1)
+    yk = y.expand(U, s, 1).contiguous()
     n_c = torch.searchsorted(tau_c, yk)  # C kinks below y_g (used for t < y_g)
     m_r = torch.searchsorted(tau_r, yk)  # R kinks below y_g (skipped for t >= y_g)
     # merged kinks: tau_C[:n_c], y_g, tau_R[m_r:], +inf padding (2H + 1 in all)
