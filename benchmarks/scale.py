@@ -30,7 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # provenance.py
@@ -46,22 +45,25 @@ REFERENCE = [
     ("Norman round 4 (fit 500, pick 100)", 2.20, "issue 12, side by side"),
 ]
 
-FULL_GRID = [  # (source, M, N, q, seeds)
-    ("norman2019", 112, 500, 100, (0, 1, 2)),
-    *[("horlbeck2018_k562", 448, n, 500, (0, 1, 2)) for n in (2500, 10_000, 50_000)],
-    *[("horlbeck2018_k562", 2000, n, 10_000, (0, 1, 2)) for n in (2500, 10_000, 50_000)],
-    *[("horlbeck2018_k562", 5000, n, 10_000, (0, 1)) for n in (2500, 10_000, 50_000)],
-    *[("horlbeck2018_k562", 20_000, n, 10_000, (0,)) for n in (2500, 10_000, 50_000)],
+K562 = "horlbeck2018_k562"
+FULL_GRID = [  # (source, M, N, q, seeds); N = 50,000 cells one seed (time)
+    ("norman2019", 112, 500, 100, (0, 1)),
+    *[(K562, m, n, 500 if m == 448 else 10_000, (0, 1) if n < 50_000 and m < 20_000 else (0,))
+      for m in (448, 2000, 5000, 20_000) for n in (2500, 10_000, 50_000)],
 ]
 QUICK_GRID = [
     ("norman2019", 112, 500, 100, (0,)),
-    ("horlbeck2018_k562", 448, 2500, 500, (0,)),
-    ("horlbeck2018_k562", 2000, 2500, 1000, (0,)),
+    (K562, 448, 2500, 500, (0,)),
+    (K562, 2000, 2500, 1000, (0,)),
 ]
+#: (threads, workers) compared on one cell: intra-op threads vs forked scoring processes.
+PARALLEL = [(1, 1), (2, 1), (1, 2)]
+PARALLEL_CELL = (K562, 5000, 2500, 10_000, 0)
+PARALLEL_CELL_QUICK = (K562, 2000, 2500, 1000, 0)
 
 
-def measure(source: str, m: int, n: int, q: int, seed: int, threads: int, device: str,
-            epochs: int | None, discovery: bool) -> dict:
+def measure(source: str, m: int, n: int, q: int, seed: int, threads: int, workers: int,
+            device: str, epochs: int | None, discovery: bool) -> dict:
     """One cell, in a child process."""
     import torch
 
@@ -77,7 +79,7 @@ def measure(source: str, m: int, n: int, q: int, seed: int, threads: int, device
     build_s = time.perf_counter() - t0
     surrogate = "naiad" if epochs is None else f"naiad:epochs={epochs}"
     result = run_scale_round(screen, n, q, surrogate=surrogate, acquisition="mpe", seed=seed,
-                             device=device, threads=threads)
+                             device=device, threads=threads, workers=workers)
     row = {"source": source, "seed": seed, "n_pairs": screen.n_pairs, "screen_build_s": build_s,
            "rss_after_import_mb": rss_start, **result.as_dict()}
     row["cpu_s"] = result.fit_cpu_s + result.score_cpu_s + result.select_cpu_s
@@ -113,8 +115,9 @@ def run_cell(args: tuple) -> dict:
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    keys = ["source", "n_genes", "n_train", "q", "threads", "device"]
-    cols = ["fit_s", "score_s", "select_s", "total_s", "cpu_s", "peak_rss_mb"]
+    keys = ["source", "n_genes", "n_train", "q", "threads", "workers", "device"]
+    cols = ["fit_s", "score_s", "select_s", "total_s", "cpu_s", "fit_cpu_s", "score_cpu_s",
+            "peak_rss_mb", "footprint_mb"]
     if "batch_in_true_top_q" in rows:
         cols.append("batch_in_true_top_q")
     agg = rows.groupby(keys, sort=False)[cols].agg(["mean", "std", "count"])
@@ -122,7 +125,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
-def plot(summary: pd.DataFrame, path: Path, threads: int, device: str) -> None:
+def plot(summary: pd.DataFrame, path: Path, threads: int, workers: int, device: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,13 +137,15 @@ def plot(summary: pd.DataFrame, path: Path, threads: int, device: str) -> None:
         ax_t.errorbar(part["n_genes"], part["total_s_mean"], yerr=part["total_s_std"].fillna(0),
                       marker="o", capsize=3, label=f"round, N = {n:,}")
         ax_t.plot(part["n_genes"], part["score_s_mean"], ":", marker=".", c="grey")
-        ax_m.plot(part["n_genes"], part["peak_rss_mb_mean"], marker="o", label=f"N = {n:,}")
+        ax_m.plot(part["n_genes"], part["footprint_mb_mean"], marker="o", label=f"N = {n:,}")
     ax_t.axhline(TARGET_WALL_S, ls="--", c="r", label="target 15 min (M = 20,000, N = 50,000)")
     ax_t.set(xscale="log", yscale="log", xlabel="genes M", ylabel="wall seconds per round",
-             title=f"fit + score all pairs + select ({device}, {threads} thread(s); dotted: score)")
+             title=f"fit + score + select ({device}, {threads} thread(s), {workers} worker(s);"
+                   " dotted: score)")
     ax_t.legend(fontsize=8)
     ax_m.axhline(TARGET_PEAK_MB, ls="--", c="r", label="target 4 GB")
-    ax_m.set(xscale="log", xlabel="genes M", ylabel="peak RSS (MiB)", title="peak memory")
+    ax_m.set(xscale="log", xlabel="genes M", ylabel="MiB",
+             title="peak RSS, scoring workers included (upper bound)")
     ax_m.legend(fontsize=8)
     fig.tight_layout()
     save_png(fig, path)
@@ -148,7 +153,9 @@ def plot(summary: pd.DataFrame, path: Path, threads: int, device: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while scoring")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="forked scoring processes (CPU; 1 = serial scan)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda if present)")
     parser.add_argument("--quick", action="store_true", help="tiny grid to quick_results/")
     parser.add_argument("--epochs", type=int, default=None, help="override the paper recipe")
@@ -165,30 +172,49 @@ def main() -> None:
     grid = QUICK_GRID if args.quick else FULL_GRID
     out = output_dir(args.quick, args.out)
 
+    cells = [((source, m, n, q, seed, args.threads, args.workers), True)
+             for source, m, n, q, seeds in grid for seed in seeds]
+    if device == "cpu":  # threads vs processes on one cell (discovery check not repeated)
+        cell = PARALLEL_CELL_QUICK if args.quick else PARALLEL_CELL
+        cells += [((*cell, t, w), False) for t, w in PARALLEL if (t, w) != (args.threads,
+                                                                          args.workers)]
     rows = []
-    for source, m, n, q, seeds in grid:
-        for seed in seeds:
-            row = run_cell((source, m, n, q, seed, args.threads, device, args.epochs,
-                            not args.no_discovery))
-            rows.append(row)
-            hits = (f"  batch in true top-{q}: {row['batch_in_true_top_q']:,} "
-                    f"(uniform: {row['uniform_expected_in_true_top_q']:.1f})"
-                    if "batch_in_true_top_q" in row else "")
-            print(f"{source:>18} M={m:>6,} N={n:>6,} q={q:>6,} seed={seed}: fit "
-                  f"{row['fit_s']:7.1f} s  score {row['score_s']:7.1f} s ({row['n_scored']:,} "
-                  f"pairs)  select {row['select_s']:5.2f} s  total {row['total_s']:7.1f} s "
-                  f"(CPU {row['cpu_s']:7.1f} s)  peak RSS {row['peak_rss_mb']:6.0f} MiB{hits}",
-                  flush=True)
+    for (source, m, n, q, seed, threads, workers), check in cells:
+        if device != "cpu":
+            workers = 1
+        row = run_cell((source, m, n, q, seed, threads, workers, device, args.epochs,
+                        check and not args.no_discovery))
+        rows.append(row)
+        hits = (f"  batch in true top-{q}: {row['batch_in_true_top_q']:,} "
+                f"(uniform: {row['uniform_expected_in_true_top_q']:.1f})"
+                if "batch_in_true_top_q" in row else "")
+        print(f"{source:>18} M={m:>6,} N={n:>6,} q={q:>6,} seed={seed} threads={threads} "
+              f"workers={workers}: fit "
+              f"{row['fit_s']:7.1f} s  score {row['score_s']:7.1f} s ({row['n_scored']:,} "
+              f"pairs)  select {row['select_s']:5.2f} s  total {row['total_s']:7.1f} s "
+              f"(CPU {row['cpu_s']:7.1f} s)  peak RSS {row['peak_rss_mb']:5.0f} MiB "
+              f"(+ workers: <= {row['footprint_mb']:5.0f} MiB){hits}",
+              flush=True)
     frame = pd.DataFrame(rows)
-    summary = summarise(frame)
 
+    main_rows = (frame["threads"] == args.threads) & (frame["workers"] == (
+        args.workers if device == "cpu" else 1))
+    summary = summarise(frame[main_rows])
+    parallel = summarise(frame[frame["n_genes"] == PARALLEL_CELL[1]] if not args.quick else
+                         frame[frame["n_genes"] == PARALLEL_CELL_QUICK[1]])
+    print("\nthreads vs scoring processes (one cell, same seed):")
+    for _, r in parallel.iterrows():
+        if r["n_train"] == 2500:
+            print(f"  threads={r['threads']} workers={r['workers']}: score "
+                  f"{r['score_s_mean']:6.1f} s wall, {r['score_cpu_s_mean']:6.1f} s CPU")
     print("\ntargets (issue 12) beside ours:")
-    target = frame[(frame["n_genes"] == 20_000) & (frame["n_train"] == 50_000)]
+    target = frame[(frame["n_genes"] == 20_000) & (frame["n_train"] == 50_000) & main_rows]
     if len(target):
         t = target.iloc[0]
         print(f"  M = 20,000, N = 50,000, q = 10,000: {t['total_s']:.0f} s wall (target "
               f"{TARGET_WALL_S} s), {t['cpu_s']:.0f} s CPU, peak {t['peak_rss_mb']:.0f} MiB "
-              f"(target {TARGET_PEAK_MB} MiB), {args.threads} thread(s), {device}")
+              f"(workers included <= {t['footprint_mb']:.0f} MiB; target {TARGET_PEAK_MB} "
+              f"MiB), {args.threads} thread(s), {args.workers} worker(s), {device}")
     print("reference implementation per round beside our rounds (synthetic screens of the "
           "same size):")
     ours = {"K562": summary[(summary["n_genes"] == 448) & (summary["n_train"] == 2500)],
@@ -202,22 +228,25 @@ def main() -> None:
                                "ours_wall_s": value, "ours_cpu_s": cpu,
                                "speedup_wall": ref_s / value})
         print(f"  {label:<52} reference {ref_s:6.2f} s   ours {value:6.2f} s wall "
-              f"({cpu:.2f} s CPU, {args.threads} thread(s))")
+              f"({cpu:.2f} s CPU)")
 
     stem = "scale"
     write_csv(frame.drop(columns=[c for c in frame.columns if c == "batch"]), out / f"{stem}.csv")
     write_json(out / f"{stem}.json", {
         "benchmark": "scale",
         "threads": args.threads,
+        "workers": args.workers,
         "device": device,
         "epochs": args.epochs,
         "targets": {"wall_s": TARGET_WALL_S, "peak_rss_mb": TARGET_PEAK_MB},
         "reference": reference_rows,
         "note": "shared, loaded 2-core machine: wall times inflated; CPU seconds recorded",
         "summary": summary.to_dict(orient="records"),
+        "parallel": parallel.to_dict(orient="records"),
         "rows": frame.to_dict(orient="records"),
     }, indent=1, default=float)
-    plot(summary, out / f"{stem}.png", args.threads, device)
+    plot(summary[summary["workers"] == args.workers], out / f"{stem}.png", args.threads,
+         args.workers, device)
     print(f"wrote {out / stem}.csv / .json / .png")
 
 
