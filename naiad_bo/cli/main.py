@@ -13,6 +13,7 @@ from naiad_bo import __version__
 #: ``add_parser(subparsers, parents)`` (``parents``: the options every command shares).
 COMMANDS: tuple[str, ...] = (
     "screens", "describe", "simulate", "evaluate", "recommend", "status", "export",
+    "scale_round",
 )
 #: Environment variable with the default torch thread count.
 THREADS_ENV = "NAIAD_BO_THREADS"
