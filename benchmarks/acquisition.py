@@ -30,6 +30,7 @@ Run (about 25 min on one thread on a quiet 2-core machine)::
 
     nice python benchmarks/acquisition.py                 # full grid, 5 seeds
     python benchmarks/acquisition.py --quick              # smoke run (< 2 min)
+    python benchmarks/acquisition.py --executor process --workers 2   # same records, 2 CPUs
 
 ``tests/test_committed_results.py`` re-runs Norman seed 0 NAIAD + MPE and one K562 round and
 asserts equality with ``acquisition_records.csv``.
@@ -53,6 +54,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo this sc
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from provenance import output_dir, png_metadata, provenance, save_png, write_csv, write_json  # noqa: E402
+
+from naiad_bo.campaign.result import CampaignResults  # noqa: E402
+from naiad_bo.cli.executor_args import add_executor_arguments, executor_from_args  # noqa: E402
 
 #: (initial, batch) per screen: the paper's schedule.
 SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
@@ -105,15 +109,20 @@ TARGET_SPEEDUP = 10.0
 
 
 def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
-             existing: pd.DataFrame | None = None) -> pd.DataFrame:
+             existing: pd.DataFrame | None = None, executor=None) -> pd.DataFrame:
     """Run every (screen, seed, surrogate, acquisition); saves records as it goes.
 
     Seeds are the outer loop of each screen, so a time budget cuts whole seeds (every
     surrogate and acquisition of a seed is run or none); the cut is reported. Configurations
     already in ``existing`` (same screen, surrogate label and seed) are not run again.
+    With a worker ``executor`` (:mod:`naiad_bo.campaign.executors`) every (seed, surrogate)
+    job of a screen is submitted at once (the budget is then checked between screens only);
+    the records are the same, in the same order.
     """
     import naiad_bo
     from naiad_bo.campaign import CampaignSimulator
+    from naiad_bo.campaign.executors import CampaignJob, SerialExecutor
+    from naiad_bo.specs import AcquisitionSpec
 
     frames: list[pd.DataFrame] = [] if existing is None else [existing]
     done = set() if existing is None else set(
@@ -132,6 +141,23 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                 protocol="paper", surrogate_options=opts, surrogate_label=label,
                 self_pairs=label not in NO_SELF_PAIRS,
             )
+        if executor is not None and not isinstance(executor, SerialExecutor):
+            if i > 0 and time.perf_counter() - start > budget_s * i / len(screens):
+                print(f"{name}: time budget reached; screen skipped", flush=True)
+                continue
+            keys = [(seed, label) for seed in seeds for label in sims
+                    if (name, label, seed) not in done]
+            jobs = [CampaignJob(sims[label], tuple(AcquisitionSpec.parse(a)
+                                                   for a in grid[label][2]), seed)
+                    for seed, label in keys]
+            t0 = time.perf_counter()
+            for (seed, label), res in zip(keys, executor.run(jobs, progress=True, desc=name)):
+                frames.append(CampaignResults(res).to_frame())
+                _print_seed(name, label, seed, frames[-1], rounds, None)
+            print(f"{name}: {len(jobs)} jobs on {executor!r} in "
+                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+            write_csv(pd.concat(frames, ignore_index=True), out_csv)
+            continue
         for j, seed in enumerate(seeds):
             elapsed = time.perf_counter() - start
             # keep some budget for the screens still to come (>= 1 seed each)
@@ -145,14 +171,17 @@ def run_grid(screens, seeds, rounds, quick_options, grid, out_csv, budget_s,
                 t0 = time.perf_counter()
                 frame = sim.run_many(list(grid[label][2]), [seed]).to_frame()
                 frames.append(frame)
-                last = frame[frame["round"] == rounds].set_index("acquisition")
-                print(f"{name:18s} {label:15s} seed {seed} ({time.perf_counter() - t0:5.1f} s)"
-                      " top-200 discovered / measured: "
-                      + ", ".join(f"{a} {int(r['top200_discovered'])}/"
-                                  f"{int(r['measured_top200'])}" for a, r in last.iterrows()),
-                      flush=True)
+                _print_seed(name, label, seed, frame, rounds, time.perf_counter() - t0)
                 write_csv(pd.concat(frames, ignore_index=True), out_csv)
     return pd.concat(frames, ignore_index=True)
+
+
+def _print_seed(name, label, seed, frame, rounds, seconds) -> None:
+    last = frame[frame["round"] == rounds].set_index("acquisition")
+    took = f" ({seconds:5.1f} s)" if seconds is not None else ""
+    print(f"{name:18s} {label:15s} seed {seed}{took} top-200 discovered / measured: "
+          + ", ".join(f"{a} {int(r['top200_discovered'])}/{int(r['measured_top200'])}"
+                      for a, r in last.iterrows()), flush=True)
 
 
 def round_table(frame: pd.DataFrame, rounds: int) -> list[dict]:
@@ -297,6 +326,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the configurations already in the records CSV, run the rest")
     parser.add_argument("--out", default="acquisition", help="file name stem")
+    add_executor_arguments(parser)
     parser.add_argument("--out-dir", default=None,
                         help="output folder (default benchmarks/results, or "
                         "benchmarks/quick_results for --quick)")
@@ -323,8 +353,9 @@ def main() -> None:
             {k: prev.get(k) for k in ("total_s_this_invocation", "peak_rss_mb", "threads",
                                       "seeds_run")}]
     t0 = time.perf_counter()
-    frame = run_grid(args.screens, seeds, rounds, opts, grid, out_csv, args.budget_min * 60,
-                     existing)
+    with executor_from_args(args) as executor:
+        frame = run_grid(args.screens, seeds, rounds, opts, grid, out_csv,
+                         args.budget_min * 60, existing, executor)
     total_s = time.perf_counter() - t0
     write_csv(frame, out_csv)
     write_csv(summarize(frame), results / f"{args.out}_summary.csv")
@@ -356,6 +387,8 @@ def main() -> None:
         "quick_naiad_options": opts,
         "quick": args.quick,
         "threads": torch.get_num_threads(),
+        "executor": args.executor,
+        "workers": executor.workers,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),

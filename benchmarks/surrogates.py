@@ -50,6 +50,7 @@ from scipy.stats import norm, spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import naiad_bo  # noqa: E402
+from naiad_bo.cli.executor_args import add_executor_arguments, executor_from_args  # noqa: E402
 from naiad_bo.evaluation import predict_mean  # noqa: E402
 from naiad_bo.metrics import pearson, rmse  # noqa: E402
 from naiad_bo.models import AdditiveLinearModel, DescriptorGP, NaiadEnsemble  # noqa: E402
@@ -154,7 +155,7 @@ def accuracy(screens, grid, seeds, quick):
     return pd.DataFrame(rows)
 
 
-def discovery(seeds, quick):
+def discovery(seeds, quick, executor=None):
     from naiad_bo.campaign import CampaignSimulator
 
     screen = naiad_bo.load_screen("norman2019")
@@ -169,7 +170,7 @@ def discovery(seeds, quick):
         sim = CampaignSimulator(screen, factory, initial=100, batch=100, rounds=rounds,
                                 protocol="paper", surrogate_options=opts, surrogate_label=label)
         t0 = time.perf_counter()
-        frame = sim.run_many(["mpe", "ucb"], list(seeds)).to_frame()
+        frame = sim.run_many(["mpe", "ucb"], list(seeds), executor=executor).to_frame()
         frames.append(frame)
         last = frame[frame["round"] == rounds].groupby("acquisition")[
             ["top200_discovered", "measured_top200"]].mean()
@@ -309,6 +310,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smoke run into a temporary directory")
     p.add_argument("--out", type=Path, default=None)
+    add_executor_arguments(p)  # the discovery campaigns: one job per seed, same records
     args = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("NAIAD_BO_THREADS", "1")))
     out = args.out or (Path(tempfile.gettempdir()) / "naiad_bo_surrogates_quick"
@@ -323,7 +325,8 @@ def main(argv=None) -> int:
     acc = accuracy(SCREENS[:1] if args.quick else SCREENS, grid, seeds, args.quick)
     summ = summarize(acc)
     un = unseen(SCREENS[:1] if args.quick else SCREENS, seeds, args.quick)
-    disc, rounds = discovery(seeds, args.quick)
+    with executor_from_args(args) as executor:
+        disc, rounds = discovery(seeds, args.quick, executor)
     tim = timing(args.quick)
     last = disc[disc["round"] == rounds]
     dsum = last.groupby(["surrogate", "acquisition"])[["top200_discovered", "measured_top200",

@@ -1,9 +1,26 @@
-"""naiad_bo: Bayesian optimisation over combinatorial CRISPR gene pairs on BoTorch."""
+"""naiad_bo: Bayesian optimisation over combinatorial CRISPR gene pairs on BoTorch.
 
-from naiad_bo.data import PairScreen, list_screens, load_screen, resolve_screen
-from naiad_bo.direction import Direction
+Every public name is imported on first use (PEP 562 module ``__getattr__``), so
+``import naiad_bo`` and the ``naiad-bo`` command start without loading torch, BoTorch or
+pandas; ``from naiad_bo import X`` works exactly as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Public name -> module that defines it (imported on first access).
+_LAZY: dict[str, str] = {
+    "Campaign": "naiad_bo.campaign.campaign",
+    "Direction": "naiad_bo.direction",
+    "PairScreen": "naiad_bo.data.screen",
+    "list_screens": "naiad_bo.data.bundled",
+    "load_screen": "naiad_bo.data.bundled",
+    "resolve_screen": "naiad_bo.data.bundled",
+}
 
 __all__ = [
     "Campaign",
@@ -15,11 +32,22 @@ __all__ = [
     "resolve_screen",
 ]
 
+if TYPE_CHECKING:  # pragma: no cover - static analysers see the real imports
+    from naiad_bo.campaign.campaign import Campaign
+    from naiad_bo.data.bundled import list_screens, load_screen, resolve_screen
+    from naiad_bo.data.screen import PairScreen
+    from naiad_bo.direction import Direction
 
-def __getattr__(name: str):
-    """``naiad_bo.Campaign`` is imported on first use (it pulls in torch and BoTorch)."""
-    if name == "Campaign":
-        from naiad_bo.campaign.campaign import Campaign
 
-        return Campaign
-    raise AttributeError(f"module 'naiad_bo' has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and cache it in the module namespace."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'naiad_bo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

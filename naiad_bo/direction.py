@@ -17,12 +17,15 @@ contradicts the model's is an error. Stock BoTorch acquisitions *maximise*; for 
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from botorch.acquisition.objective import ScalarizedPosteriorTransform
+
+if TYPE_CHECKING:  # torch / BoTorch are imported on first use (fast ``import naiad_bo``)
+    import torch
+    from botorch.acquisition.objective import ScalarizedPosteriorTransform
 
 __all__ = [
     "Direction",
@@ -64,7 +67,8 @@ class Direction(Enum):
             return -y
         if self is Direction.MAXIMIZE:
             return y
-        if isinstance(y, torch.Tensor):
+        torch = sys.modules.get("torch")  # a tensor implies torch is already imported
+        if torch is not None and isinstance(y, torch.Tensor):
             return y.abs()
         return np.abs(y)
 
@@ -104,14 +108,14 @@ def resolve_direction(
 
 
 def posterior_transform(
-    source: Any, *, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+    source: Any, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None
 ) -> ScalarizedPosteriorTransform:
     """The ``posterior_transform`` that lets stock (maximising) BoTorch acquisitions rank
     strong pairs first: weight -1 for ``MINIMIZE``, +1 for ``MAXIMIZE``.
 
     Args:
         source: A :class:`Direction` or its name, or a model / screen with a ``direction``.
-        dtype, device: Of the weight tensor.
+        dtype, device: Of the weight tensor (dtype default ``torch.float64``).
 
     Raises:
         ValueError: ``ABS`` (``|y|`` is not linear, so no scalarisation expresses it: use
@@ -134,5 +138,9 @@ def posterior_transform(
             "naiad_bo.acquisition.MaxPredictedEffect(model, direction='abs') or an MC "
             "acquisition with objective=GenericMCObjective(lambda Y, X: Y.abs()[..., 0])"
         )
+    import torch
+    from botorch.acquisition.objective import ScalarizedPosteriorTransform
+
     w = -1.0 if d is Direction.MINIMIZE else 1.0
+    dtype = torch.float64 if dtype is None else dtype
     return ScalarizedPosteriorTransform(weights=torch.tensor([w], dtype=dtype, device=device))

@@ -38,12 +38,11 @@ screen uses the :class:`~naiad_bo.space.PairSpace` itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from naiad_bo.campaign.campaign import MIN_GENES, SCORE_CHUNK, Campaign
 from naiad_bo.campaign.errors import CampaignError, IncompatibleSurrogateError, check_count
@@ -56,6 +55,9 @@ from naiad_bo.direction import Direction
 from naiad_bo.prediction import predict_mean
 from naiad_bo.space import CandidateSet, PairSpace
 from naiad_bo.specs import AcquisitionSpec, SurrogateSpec
+
+if TYPE_CHECKING:
+    from naiad_bo.campaign.executors import Executor
 
 __all__ = [
     "DEFAULT_CURVE_KS",
@@ -232,11 +234,22 @@ class CampaignSimulator:
         self,
         acquisitions: Sequence[AcquisitionSpec | str | type],
         seeds: Iterable[int] = (0,),
+        *,
+        executor: Executor | None = None,
     ) -> CampaignResults:
         """Run every acquisition for every seed; round 0 is fitted once per seed and shared.
 
         Sharing is exact: round 0 depends only on the seed, so the records equal those of
-        separate :meth:`run` calls (up to the shared round-0 timings).
+        separate :meth:`run` calls (up to the shared round-0 timings). Each seed is one job
+        of ``executor`` (:mod:`naiad_bo.campaign.executors`; default serial): the records
+        are the same, in the same order, whatever the executor (only ``*_s`` timings differ).
+
+        Args:
+            acquisitions: Specs, classes or :class:`~naiad_bo.specs.AcquisitionSpec` s.
+            seeds: Campaign seeds.
+            executor: :class:`~naiad_bo.campaign.executors.SerialExecutor` (default),
+                :class:`~naiad_bo.campaign.executors.ProcessExecutor` or
+                :class:`~naiad_bo.campaign.executors.RayExecutor`; it is not closed here.
 
         Returns:
             :class:`~naiad_bo.campaign.result.CampaignResults`, seed-major.
@@ -258,24 +271,11 @@ class CampaignSimulator:
         for spec in specs:  # names, options, compatibility: fail before any fit
             self._campaign(self.screen.pairs.iloc[:0], np.empty(0, np.int64), spec, 0)
 
-        total = len(seeds) * (1 + len(specs) * self.rounds)
-        bar = tqdm(
-            total=total,
-            desc=f"{self.surrogate_name} on {getattr(self.screen, 'name', 'screen')}",
-            unit="fit",
-            disable=not self.progress,
-        )
-        results = CampaignResults()
-        try:
-            for seed in seeds:
-                base, state = self._round0(seed, specs[0])
-                bar.update(1)
-                for spec in specs:
-                    bar.set_postfix_str(f"seed {seed}, {spec.name}")
-                    results.extend([self._run_one(base, state, spec, bar)])
-        finally:
-            bar.close()
-        return results
+        from naiad_bo.campaign.executors import CampaignJob, run_jobs
+
+        jobs = [CampaignJob(self, tuple(specs), seed) for seed in seeds]
+        return run_jobs(jobs, executor, progress=self.progress,
+                        desc=f"{self.surrogate_name} on {getattr(self.screen, 'name', 'screen')}")
 
     def config(self, acquisition: str = "", seed: int | None = None) -> dict:
         """JSON-friendly settings of a campaign."""
@@ -353,7 +353,16 @@ class CampaignSimulator:
             )
         return pred, fit_s, clock.stop()
 
-    def _run_one(self, base: Campaign, state: dict, spec: AcquisitionSpec, bar) -> CampaignResult:
+    def _run_seed(self, specs: list[AcquisitionSpec], seed: int,
+                  on_fit: Callable[[], None] | None = None) -> list[CampaignResult]:
+        """Every acquisition of one seed after a shared round 0 (one executor job)."""
+        on_fit = on_fit if on_fit is not None else _no_op
+        base, state = self._round0(seed, specs[0])
+        on_fit()
+        return [self._run_one(base, state, spec, on_fit) for spec in specs]
+
+    def _run_one(self, base: Campaign, state: dict, spec: AcquisitionSpec,
+                 on_fit: Callable[[], None]) -> CampaignResult:
         seed, label = state["seed"], spec.name
         campaign = base.copy(acquisition=spec)
         recorder: CampaignRecorder = state["recorder"]
@@ -376,7 +385,7 @@ class CampaignSimulator:
                 pred, measured_rows, new_rows, seed=seed, round_=r, fit_s=fit_s,
                 score_s=score_s, select_s=select_s, acquisition=label,
             ))
-            bar.update(1)
+            on_fit()
         config = self.config(label, seed)
         config["acquisition_options"] = dict(spec.options)
         config["select_options"] = dict(spec.select_options)
@@ -386,6 +395,10 @@ class CampaignSimulator:
             batches=batches,
             test_pairs=self.oracle.pairs[state["test"]],
         )
+
+
+def _no_op() -> None:
+    pass
 
 
 def _without_self_pairs(screen: Any) -> Any:
@@ -444,13 +457,18 @@ def run_campaigns(
     surrogate: SurrogateSpec | str | type | Callable = "naiad",
     acquisitions: Sequence[AcquisitionSpec | str | type] = ("mpe", "uniform"),
     seeds: Iterable[int] = (0, 1, 2),
+    *,
+    executor: Executor | None = None,
     **kwargs: Any,
 ) -> CampaignResults:
     """Run several acquisitions over several seeds (round 0 shared per seed).
 
-    Keyword arguments are :class:`CampaignSimulator` options.
+    ``executor`` runs one job per seed (:mod:`naiad_bo.campaign.executors`; default serial,
+    same records whatever the executor); other keyword arguments are
+    :class:`CampaignSimulator` options.
     """
-    return CampaignSimulator(screen, surrogate, **kwargs).run_many(acquisitions, seeds)
+    return CampaignSimulator(screen, surrogate, **kwargs).run_many(
+        acquisitions, seeds, executor=executor)
 
 
 # ---------------------------------------------------------------------------- validation

@@ -9,13 +9,9 @@ Figure 3. :func:`evaluate_model` is the library entry point (the benchmark scrip
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-import pandas as pd
-
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
-from naiad_bo.evaluation import evaluate_model, summarize
 
 
 def _surrogate_spec(args: argparse.Namespace):
@@ -40,6 +36,8 @@ def _surrogate_spec(args: argparse.Namespace):
 
 
 def _run_unseen(args, screen, spec, sizes) -> int:
+    import pandas as pd
+
     from naiad_bo.models.registry import get_model_class
     from naiad_bo.unseen import evaluate_unseen
 
@@ -65,8 +63,9 @@ def _run_unseen(args, screen, spec, sizes) -> int:
     print(f"screen {screen.name}: {screen.n_genes} genes, {args.unseen_genes:.0%} hidden")
     print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        from naiad_bo.cli.jsonout import write_json
+
+        write_json(args.json, records)  # strict JSON: non-finite values become null
         print(f"wrote {len(records)} records to {args.json}")
     return 0
 
@@ -131,6 +130,10 @@ def add_parser(subparsers, parents=()) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print a per-seed table and a summary, optionally write JSON."""
+    import pandas as pd
+
+    from naiad_bo.evaluation import evaluate_model, summarize
+
     spec = _surrogate_spec(args)  # fail on a bad spec before loading data
     screen = screen_from_args(args)
     if args.occurrence is not None:
@@ -165,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
     ]
     print(show.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        from naiad_bo.cli.jsonout import write_json
+
+        write_json(args.json, records)  # strict JSON: non-finite values become null
         print(f"wrote {len(records)} records to {args.json}")
     return 0

@@ -10,7 +10,10 @@ import sys
 from naiad_bo import __version__
 
 #: Sub-command modules under ``naiad_bo.cli``; each exposes
-#: ``add_parser(subparsers, parents)`` (``parents``: the options every command shares).
+#: ``add_parser(subparsers, parents)`` (``parents``: the options every command shares) and
+#: imports nothing heavy at module level (heavy imports live in its ``run``). A command that
+#: never touches torch sets the parser default ``uses_torch=False``, so ``main`` does not
+#: import torch to set its thread count.
 COMMANDS: tuple[str, ...] = (
     "screens", "describe", "simulate", "evaluate", "recommend", "status", "export",
     "scale_round",
@@ -79,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"naiad-bo {args.command}: error: {err}", file=sys.stderr)
         return 2
-    import torch
+    # a command that needs no torch does not load it (but sets it if already loaded)
+    if getattr(args, "uses_torch", True) or "torch" in sys.modules:
+        import torch
 
-    torch.set_num_threads(threads)
+        torch.set_num_threads(threads)
     args.threads = threads
     try:
         return int(args.func(args) or 0)

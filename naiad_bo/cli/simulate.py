@@ -18,6 +18,7 @@ import argparse
 import math
 from pathlib import Path
 
+from naiad_bo.cli.executor_args import add_executor_arguments, executor_from_args
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
 
 
@@ -55,6 +56,7 @@ def add_parser(subparsers, parents=()) -> None:
                    "candidates nor part of the true top-k (default: kept, as in the paper)")
     p.add_argument("--json", metavar="OUT.json", help="write every (seed, round) record")
     p.add_argument("--plot", metavar="OUT.png", help="discovery curves, mean +- s.e.")
+    add_executor_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from naiad_bo.campaign import CampaignSimulator, PaperProtocol, ProspectiveProtocol
     from naiad_bo.specs import SurrogateSpec, parse_options
 
+    executor = executor_from_args(args)  # bad flags fail before the screen is loaded
     protocol = (
         PaperProtocol(args.test_frac) if args.protocol == "paper" else ProspectiveProtocol()
     )
@@ -92,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         self_pairs=not args.no_self_pairs,
     )
-    results = sim.run_many(args.acquisition, args.seeds)
+    with executor:
+        results = sim.run_many(args.acquisition, args.seeds, executor=executor)
 
     frame = results.to_frame()
     summary = results.summary()
@@ -136,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             "batch": args.batch, "rounds": args.rounds, "seeds": list(args.seeds),
             "protocol": args.protocol, "test_frac": args.test_frac, "top_k": args.top_k,
             "self_pairs": not args.no_self_pairs, "direction": screen.direction.value,
-            "threads": args.threads,
+            "threads": args.threads, "executor": args.executor, "workers": executor.workers,
         }
         write_json(args.json, {"settings": settings, "config": cfg,
                                "records": results.to_records(), "acquired": acquired})

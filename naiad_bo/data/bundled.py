@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas and the screen class load on first use (fast CLI start)
+    import pandas as pd
 
-from naiad_bo.data.screen import PairScreen
+    from naiad_bo.data.screen import PairScreen
 
 
 @dataclass(frozen=True)
@@ -73,21 +75,26 @@ SCREENS: dict[str, BundledScreen] = {
 }
 
 
+def catalogue() -> list[dict]:
+    """The rows of :func:`list_screens` as plain dictionaries (no pandas import)."""
+    return [
+        {
+            "name": s.name,
+            "title": s.title,
+            "rows": s.n_rows,
+            "genes": s.n_genes,
+            "pairs": s.n_pairs,
+            "citation": s.citation,
+        }
+        for s in SCREENS.values()
+    ]
+
+
 def list_screens() -> pd.DataFrame:
     """Bundled screens with their sizes and citations (one row each)."""
-    return pd.DataFrame(
-        [
-            {
-                "name": s.name,
-                "title": s.title,
-                "rows": s.n_rows,
-                "genes": s.n_genes,
-                "pairs": s.n_pairs,
-                "citation": s.citation,
-            }
-            for s in SCREENS.values()
-        ]
-    )
+    import pandas as pd
+
+    return pd.DataFrame(catalogue())
 
 
 def bundled_path(name: str) -> Path:
@@ -103,6 +110,8 @@ def load_screen(name: str, **kwargs) -> PairScreen:
     ``direction``). Without them the parsed screen is cached, so repeated loads are cheap
     (a fresh, independent copy is returned each time).
     """
+    from naiad_bo.data.screen import PairScreen
+
     entry = _entry(name)
     if kwargs:
         return _read(entry, **kwargs)
@@ -128,6 +137,8 @@ def resolve_screen(name_or_path: str | Path, **kwargs) -> PairScreen:
         return load_screen(key, **kwargs)
     path = Path(key)
     if path.exists():
+        from naiad_bo.data.screen import PairScreen
+
         return PairScreen.from_csv(path, **kwargs)
     raise ValueError(
         f"{key!r} is neither a bundled screen ({', '.join(SCREENS)}) nor an existing file"
@@ -144,6 +155,8 @@ def _entry(name: str) -> BundledScreen:
 
 
 def _read(entry: BundledScreen, **kwargs) -> PairScreen:
+    from naiad_bo.data.screen import PairScreen
+
     kwargs.setdefault("control", entry.control)
     kwargs.setdefault("name", entry.name)
     kwargs.setdefault("metadata", entry.metadata())

@@ -12,6 +12,10 @@ from naiad_bo.cli.main import main
 FIELDS = {"model", "seed", "n_train", "rmse", "pearson", "fit_s"}
 
 
+def _reject_non_strict(token: str) -> None:
+    raise AssertionError(f"non-strict JSON literal {token} in evaluate --json output")
+
+
 def test_cli_linear_json(tmp_path, capsys, shared_data):
     out = tmp_path / "res" / "lin.json"
     code = main(
@@ -39,9 +43,9 @@ def test_cli_tiny_ensemble_and_csv_screen(tmp_path, norman):
          "--json", str(out), "--threads", "1", "--quiet"]
     )
     assert code == 0
-    (rec,) = json.loads(out.read_text())
+    (rec,) = json.loads(out.read_text(), parse_constant=_reject_non_strict)
     assert rec["n_train"] == 224 and rec["occurrence"] == 4.0 and rec["n_test"] == 3164
-    assert np.isnan(rec["val_rmse"])
+    assert rec["val_rmse"] is None  # no validation split: strict JSON null, not a NaN literal
 
 
 def test_cli_deprecated_model_flags_give_the_same_records(tmp_path):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 from torch import nn
 
 from naiad_bo.models import EnsembleConfig
-from naiad_bo.models.training import _clip_per_member, linear_warmup_decay, train_members
+from naiad_bo.models.training import (
+    BatchedAdam,
+    _clip_per_member,
+    linear_warmup_decay,
+    train_members,
+)
 
 
 class _Table(nn.Module):
@@ -54,11 +62,10 @@ def test_members_are_independent_and_learn():
 
 
 def test_grad_clip_is_per_member():
-    p = nn.Parameter(torch.zeros(2, 3))
-    p.grad = torch.tensor([[3.0, 4.0, 0.0], [0.3, 0.4, 0.0]])  # norms 5 and 0.5
-    _clip_per_member([p], 2, max_norm=1.0)
-    torch.testing.assert_close(p.grad[0].norm(), torch.tensor(1.0), atol=1e-5, rtol=0)
-    torch.testing.assert_close(p.grad[1], torch.tensor([0.3, 0.4, 0.0]))
+    grad = torch.tensor([[3.0, 4.0, 0.0], [0.3, 0.4, 0.0]])  # norms 5 and 0.5
+    _clip_per_member([grad, None], 2, max_norm=1.0)
+    torch.testing.assert_close(grad[0].norm(), torch.tensor(1.0), atol=1e-5, rtol=0)
+    torch.testing.assert_close(grad[1], torch.tensor([0.3, 0.4, 0.0]))
 
 
 def test_every_allocation_follows_the_data_device():
@@ -68,3 +75,43 @@ def test_every_allocation_follows_the_data_device():
     hist = train_members(net, a, b, z, config=cfg, epochs=2, generator=torch.Generator())
     assert hist.device.type == "meta" and hist.shape == (2, 3)
     assert net.t.device.type == "meta"
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
+def test_batched_adam_is_fused_torch_adam_bit_for_bit(weight_decay):
+    g = torch.Generator().manual_seed(1)
+    ours = [torch.randn(3, 4, generator=g, dtype=torch.float64), torch.randn(5, generator=g)]
+    ref = [nn.Parameter(p.clone()) for p in ours]
+    opt = torch.optim.Adam(ref, lr=0.1, weight_decay=weight_decay, fused=True)
+    adam = BatchedAdam(ours, weight_decay=weight_decay)
+    for step in range(25):
+        lr = 0.1 / (step + 1)
+        grads = [torch.randn(p.shape, generator=g, dtype=p.dtype) for p in ours]
+        grads[1] = None if step % 7 == 3 else grads[1]  # a missing gradient skips its param
+        for p, gr in zip(ref, grads, strict=True):
+            p.grad = None if gr is None else gr.clone()
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.step()
+        adam.step(grads, lr)
+        for p, q in zip(ours, ref, strict=True):
+            assert torch.equal(p, q.detach())
+
+
+def test_a_full_fit_does_not_import_dynamo():
+    """``torch.optim`` optimisers import ``torch._dynamo`` (~1 s) on their first step."""
+    code = (
+        "import sys, torch\n"
+        "from naiad_bo import load_screen\n"
+        "from naiad_bo.models import NaiadEnsemble\n"
+        "s = load_screen('norman2019')\n"
+        "X = torch.tensor(s.pairs[['gene_a', 'gene_b']].to_numpy()[:300], dtype=torch.float64)\n"
+        "Y = torch.tensor(s.pairs['y'].to_numpy()[:300]).unsqueeze(-1)\n"
+        "m = NaiadEnsemble(s.single_effects, seed=0, epochs=3, batch_size=128).fit(X, Y)\n"
+        "m.posterior(X[:5])\n"
+        "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo was imported'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
