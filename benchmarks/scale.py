@@ -56,10 +56,18 @@ QUICK_GRID = [
     (K562, 448, 2500, 500, (0,)),
     (K562, 2000, 2500, 1000, (0,)),
 ]
+TARGET_GRID = [  # the reference-sized rounds and the target cell only
+    ("norman2019", 112, 500, 100, (0, 1)),
+    (K562, 448, 2500, 500, (0, 1)),
+    (K562, 20_000, 50_000, 10_000, (0,)),
+]
 #: (threads, workers) compared on one cell: intra-op threads vs forked scoring processes.
 PARALLEL = [(1, 1), (2, 1), (1, 2)]
 PARALLEL_CELL = (K562, 5000, 2500, 10_000, 0)
 PARALLEL_CELL_QUICK = (K562, 2000, 2500, 1000, 0)
+#: The target grid compares serial and 2 workers at genome scale (2 threads: see the full grid).
+PARALLEL_TARGET = [(1, 1), (1, 2)]
+PARALLEL_CELL_TARGET = (K562, 20_000, 2500, 10_000, 0)
 
 
 def measure(source: str, m: int, n: int, q: int, seed: int, threads: int, workers: int,
@@ -158,6 +166,9 @@ def main() -> None:
                         help="forked scoring processes (CPU; 1 = serial scan)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda if present)")
     parser.add_argument("--quick", action="store_true", help="tiny grid to quick_results/")
+    parser.add_argument("--grid", choices=("full", "target"), default="full",
+                        help="target: the reference-sized rounds, the M = 20,000 target cell "
+                        "and serial vs workers at M = 20,000 (writes scale_target.*)")
     parser.add_argument("--epochs", type=int, default=None, help="override the paper recipe")
     parser.add_argument("--no-discovery", action="store_true",
                         help="skip the (untimed) check of the batch against the true top-q")
@@ -169,15 +180,19 @@ def main() -> None:
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     provenance()  # the code's state when the run starts
-    grid = QUICK_GRID if args.quick else FULL_GRID
+    target_grid = args.grid == "target" and not args.quick
+    grid = QUICK_GRID if args.quick else TARGET_GRID if target_grid else FULL_GRID
+    par_cell = (PARALLEL_CELL_QUICK if args.quick else PARALLEL_CELL_TARGET if target_grid
+                else PARALLEL_CELL)
+    par_configs = PARALLEL_TARGET if target_grid else PARALLEL
     out = output_dir(args.quick, args.out)
 
     cells = [((source, m, n, q, seed, args.threads, args.workers), True)
              for source, m, n, q, seeds in grid for seed in seeds]
     if device == "cpu":  # threads vs processes on one cell (discovery check not repeated)
-        cell = PARALLEL_CELL_QUICK if args.quick else PARALLEL_CELL
-        cells += [((*cell, t, w), False) for t, w in PARALLEL if (t, w) != (args.threads,
-                                                                          args.workers)]
+        have = {c for c, _ in cells}
+        cells += [((*par_cell, t, w), False) for t, w in par_configs
+                  if (*par_cell, t, w) not in have]
     rows = []
     for (source, m, n, q, seed, threads, workers), check in cells:
         if device != "cpu":
@@ -200,13 +215,12 @@ def main() -> None:
     main_rows = (frame["threads"] == args.threads) & (frame["workers"] == (
         args.workers if device == "cpu" else 1))
     summary = summarise(frame[main_rows])
-    parallel = summarise(frame[frame["n_genes"] == PARALLEL_CELL[1]] if not args.quick else
-                         frame[frame["n_genes"] == PARALLEL_CELL_QUICK[1]])
+    in_cell = (frame["n_genes"] == par_cell[1]) & (frame["n_train"] == par_cell[2])
+    parallel = summarise(frame[in_cell])
     print("\nthreads vs scoring processes (one cell, same seed):")
     for _, r in parallel.iterrows():
-        if r["n_train"] == 2500:
-            print(f"  threads={r['threads']} workers={r['workers']}: score "
-                  f"{r['score_s_mean']:6.1f} s wall, {r['score_cpu_s_mean']:6.1f} s CPU")
+        print(f"  threads={r['threads']} workers={r['workers']}: score "
+              f"{r['score_s_mean']:6.1f} s wall, {r['score_cpu_s_mean']:6.1f} s CPU")
     print("\ntargets (issue 12) beside ours:")
     target = frame[(frame["n_genes"] == 20_000) & (frame["n_train"] == 50_000) & main_rows]
     if len(target):
@@ -230,7 +244,7 @@ def main() -> None:
         print(f"  {label:<52} reference {ref_s:6.2f} s   ours {value:6.2f} s wall "
               f"({cpu:.2f} s CPU)")
 
-    stem = "scale"
+    stem = "scale_target" if target_grid else "scale"
     write_csv(frame.drop(columns=[c for c in frame.columns if c == "batch"]), out / f"{stem}.csv")
     write_json(out / f"{stem}.json", {
         "benchmark": "scale",
