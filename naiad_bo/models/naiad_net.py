@@ -326,6 +326,16 @@ class NaiadNet(nn.Module):
         finally:
             self._table = None
 
+    @contextlib.contextmanager
+    def per_pair_kernels(self) -> Iterator[None]:
+        """Use the per-pair kernels inside the block (:attr:`run_kernels` restored after)."""
+        saved = self.run_kernels
+        self.run_kernels = False
+        try:
+            yield
+        finally:
+            self.run_kernels = saved
+
     def uses_run_kernels(self) -> bool:
         """Whether no-grad scoring uses the row-run kernels (ReLU networks; by default on
         the CPU, see :attr:`run_kernels`)."""

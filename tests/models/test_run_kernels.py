@@ -129,3 +129,25 @@ def test_fitted_posterior_mean_unchanged(short_runs, norman):
     ref = model.posterior(cand)
     assert torch.allclose(post.mean, ref.mean, atol=1e-6, rtol=0)
     assert torch.allclose(post.variance, ref.variance, atol=1e-7, rtol=1e-4)
+
+
+def test_score_members_chunks_pairs_without_runs(monkeypatch):
+    """Random pairs never reach the network in one call above chunk_size (memory bound)."""
+    net = _net(500)
+    sizes = []
+    forward = NaiadNet.forward
+
+    def spy(self, a, b):
+        sizes.append(a.numel())
+        return forward(self, a, b)
+
+    monkeypatch.setattr(NaiadNet, "forward", spy)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randint(0, 500, (5000,), generator=g), torch.randint(0, 500, (5000,), generator=g)
+    out = score_members(net, a, b, ensemble_size=3, chunk_size=1000, dtype=torch.float32)
+    assert max(sizes) == 1000 and out.shape == (3, 5000)
+    sizes.clear()
+    pairs = _space_chunks(500, 10**6)[0][:20_000]  # long runs: one call
+    score_members(net, pairs[:, 0], pairs[:, 1], ensemble_size=3, chunk_size=1000,
+                  dtype=torch.float32)
+    assert sizes == [20_000]
