@@ -7,8 +7,9 @@ pandas; ``from naiad_bo import X`` works exactly as before.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from naiad_bo._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -39,15 +40,4 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the real imports
     from naiad_bo.direction import Direction
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use and cache it in the module namespace."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'naiad_bo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -16,6 +16,7 @@ from naiad_bo import __version__
 #: import torch to set its thread count.
 COMMANDS: tuple[str, ...] = (
     "screens", "describe", "simulate", "evaluate", "recommend", "status", "export",
+    "scale_round",
 )
 #: Environment variable with the default torch thread count.
 THREADS_ENV = "NAIAD_BO_THREADS"

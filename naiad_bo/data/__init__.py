@@ -6,8 +6,9 @@ available without loading pandas.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from naiad_bo._lazy import lazy_attributes
 
 #: Public name -> defining module.
 _LAZY: dict[str, str] = {
@@ -45,15 +46,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from naiad_bo.data.symbols import SymbolNormalizer
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use and cache it in the module namespace."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'naiad_bo.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -48,6 +48,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from naiad_bo.models.run_kernels import row_runs, score_row_runs
+
 _ACTIVATIONS = ("gelu", "relu")
 
 
@@ -299,6 +301,9 @@ class NaiadNet(nn.Module):
         #: None = choose the kernel path by device (:func:`uses_member_loops`); True / False
         #: force the per-member CPU kernels / the batched device path (tests, benchmarks).
         self.member_loops: bool | None = None
+        #: None = use the exact row-run kernels (:mod:`~naiad_bo.models.run_kernels`) for
+        #: no-grad scoring on the CPU; True / False force them on / off on any device.
+        self.run_kernels: bool | None = None
 
     # ------------------------------------------------------------------ helpers
     def _gene_table(self, genes: Tensor | None = None) -> Tensor:
@@ -321,6 +326,25 @@ class NaiadNet(nn.Module):
         finally:
             self._table = None
 
+    @contextlib.contextmanager
+    def per_pair_kernels(self) -> Iterator[None]:
+        """Use the per-pair kernels inside the block (:attr:`run_kernels` restored after)."""
+        saved = self.run_kernels
+        self.run_kernels = False
+        try:
+            yield
+        finally:
+            self.run_kernels = saved
+
+    def uses_run_kernels(self) -> bool:
+        """Whether no-grad scoring uses the row-run kernels (ReLU networks; by default on
+        the CPU, see :attr:`run_kernels`)."""
+        if self.activation != "relu":
+            return False
+        if self.run_kernels is None:
+            return uses_member_loops(self.x.device)
+        return bool(self.run_kernels)
+
     # ------------------------------------------------------------------ forward
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         r"""Predict pairs ``(a_i, b_i)``.
@@ -334,10 +358,18 @@ class NaiadNet(nn.Module):
 
         Returns:
             ``(s, n)`` standardised predictions; ``forward(a, b) == forward(b, a)`` exactly.
+            Without gradients, on the CPU, chunks in long row runs (pair-space chunks) go
+            through the exact row-run kernels (:mod:`~naiad_bo.models.run_kernels`; equal
+            to the per-pair kernels up to rounding, and exactly symmetric too).
         """
+        grad = torch.is_grad_enabled()
+        if not grad and self.uses_run_kernels():
+            lo, hi = torch.minimum(a, b), torch.maximum(a, b)  # (a, b) and (b, a) alike
+            runs = row_runs(lo)
+            if runs is not None:
+                return score_row_runs(self, lo, hi, runs)
         ya, yb = self.x[a], self.x[b]
         n = a.numel()
-        grad = torch.is_grad_enabled()
         act = self.activation
         loops = uses_member_loops(self.x.device) if self.member_loops is None else self.member_loops
         out = torch.zeros(self.ensemble_size, n, dtype=self.x.dtype, device=self.x.device)
