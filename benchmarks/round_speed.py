@@ -210,6 +210,10 @@ def main() -> None:
     print(f"wrote {out / 'round_speed.json'} and round_speed.png (commit {prov['git_commit']})")
 
 
+#: Short screen names for the figure's axis.
+_SHORT = {"norman2019": "Norman", "horlbeck2018_k562": "K562"}
+
+
 def _figure(summary: dict, campaign: dict | None, cli: list[dict], path: Path,
             load: float) -> None:
     import matplotlib
@@ -226,20 +230,26 @@ def _figure(summary: dict, campaign: dict | None, cli: list[dict], path: Path,
             ax.bar(x, v, bottom=bottom, color=color, label=key[:-2] if x == 0 else None)
             bottom += v
         ax.bar(x + 1, REFERENCE[name], color="C3", label="reference" if x == 0 else None)
-        ax.bar(x + 2, BEFORE[name], color="0.6", label="ours before" if x == 0 else None)
+        ax.bar(x + 2, BEFORE[name], color="0.6",
+               label="before issue 12 (issue's machine)" if x == 0 else None)
+        ax.hlines(REFERENCE[name] / TARGET_SPEEDUP, x - 0.4, x + 0.4, colors="k",
+                  linestyles="--", lw=1, label="15x target" if x == 0 else None)
         ax.text(x, bottom, f"{s['speedup_wall']:.1f}x", ha="center", va="bottom")
-        labels += [f"{name}\nours", "reference", "before"]
+        labels += [f"{_SHORT.get(name, name)}\nours", "ref.", "before"]
         x += 4
     if campaign is not None:
         ax.bar(x, campaign["wall_s"], color="C4", label="K562 campaign (ours)")
         ax.bar(x + 1, REFERENCE["k562_campaign"], color="C3")
         ax.bar(x + 2, BEFORE["k562_campaign"], color="0.6")
+        ax.hlines(REFERENCE["k562_campaign"] / TARGET_SPEEDUP, x - 0.4, x + 0.4, colors="k",
+                  linestyles="--", lw=1)
         ax.text(x, campaign["wall_s"], f"{campaign['speedup_wall']:.1f}x", ha="center",
                 va="bottom")
-        labels += ["K562 campaign\nours", "reference", "before"]
+        labels += ["K562 campaign\nours", "ref.", "before"]
     ticks = [i for i in range(x + 3) if i % 4 != 3]
     ax.set_xticks(ticks[: len(labels)], labels, fontsize=7)
     ax.set_yscale("log")
+    ax.set_ylim(bottom=0.05)
     ax.set_ylabel("seconds (wall, 1 thread)")
     ax.set_title(f"round 4 and a whole campaign (load {load:.1f})")
     ax.legend(fontsize=7)
