@@ -86,6 +86,10 @@ PHASES = {
     "tuning": {"subsets": (0, 1, 2, 3), "seeds": (300, 301, 302, 303), "full_seeds": ()},
     "confirmation": {"subsets": (10, 11, 12, 13), "seeds": (400, 401, 402),
                      "full_seeds": (400, 401, 402)},
+    #: A further check of the closest candidate (``refdims``) on subsets and seeds no earlier
+    #: phase used; it does not enter the adoption rule above (declared before it ran).
+    "reconfirmation": {"subsets": (20, 21, 22, 23, 24, 25), "seeds": (500, 501, 502, 503),
+                       "full_seeds": (500, 501, 502, 503, 504)},
 }
 #: Paper Table 2 and the reference implementation (anchors.md), full screens, MPE, round 4.
 PAPER = {"norman2019": 144, "horlbeck2018_k562": 94}
@@ -385,7 +389,7 @@ def decide(summary: list[dict]) -> list[dict]:
     variants = sorted({r["variant"] for r in summary} - {"default"})
     for v in variants:
         verdict = {"variant": v}
-        for phase in PHASES:
+        for phase in [p for p in PHASES if any(r["phase"] == p for r in summary)]:
             deltas = {r["base_screen"]: r.get("top_k_discovered_minus_default")
                       for r in summary
                       if r["variant"] == v and r["phase"] == phase and r["kind"] == "subsets"}
