@@ -167,9 +167,15 @@ class _PairCollection:
             raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        ex_pos = self._excluded_positions(exclude)
-        for start in range(0, self.n_pairs, int(chunk_size)):
-            stop = min(start + int(chunk_size), self.n_pairs)
+        yield from self._iter_positions(0, self.n_pairs, int(chunk_size),
+                                        self._excluded_positions(exclude))
+
+    def _iter_positions(
+        self, begin: int, end: int, chunk_size: int, ex_pos: np.ndarray
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Chunks of positions ``[begin, end)`` minus the sorted positions ``ex_pos``."""
+        for start in range(begin, end, chunk_size):
+            stop = min(start + chunk_size, end)
             flat, pairs = self._chunk(start, stop)
             lo, hi = np.searchsorted(ex_pos, [start, stop])
             if hi > lo:

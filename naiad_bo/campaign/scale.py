@@ -150,17 +150,9 @@ class FlatRange:
         return self.n_pairs - len(self._excluded(exclude))
 
     def iter_chunks(self, chunk_size: int, exclude: PairSet | None = None):
-        ex = self._excluded(exclude)
-        for start in range(self.start, self.stop, int(chunk_size)):
-            stop = min(start + int(chunk_size), self.stop)
-            flat, pairs = self.space._chunk(start, stop)
-            lo, hi = np.searchsorted(ex, [start, stop])
-            if hi > lo:
-                keep = np.ones(stop - start, dtype=bool)
-                keep[ex[lo:hi] - start] = False
-                flat, pairs = flat[keep], pairs[keep]
-            if len(flat):
-                yield torch.from_numpy(flat), torch.from_numpy(np.ascontiguousarray(pairs))
+        # a PairSpace's positions are its flat indices
+        yield from self.space._iter_positions(self.start, self.stop, int(chunk_size),
+                                              self._excluded(exclude))
 
 
 def split_space(space: PairSpace, parts: int) -> list[FlatRange]:
