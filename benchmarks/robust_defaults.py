@@ -37,6 +37,14 @@ default only if it beats it on the tuning subsets of **both** screens (paired me
 each) and again on the fresh confirmation subsets and seeds, and Table-1 RMSE
 (``small_sample.py``) does not get worse.
 
+**Speed recipes** (issue 12: ``fast``, ``fast_lr2``, fewer optimiser steps at a higher
+rate) must not *lose* discovery rather than win it; their rule was declared before they ran
+(:func:`decide_speed`): in every (phase, screen, full/subsets) cell of the tuning and the
+confirmation phases, the paired mean difference to the default of both ``top_k_discovered``
+and ``measured_top_k`` is at least minus one paired standard error, and Table-1 RMSE
+(2N/M = 4 and 20, both screens, seeds 0-4 and fresh seeds 5-9) is not above the default's
+mean plus one standard error. If both pass, the one with fewer steps is kept.
+
 Writes ``results/robust_defaults_records.csv`` (every round of every campaign),
 ``robust_defaults.csv`` (last round, one row per campaign), ``robust_defaults.json``
 (settings, summaries, paired tests, checks) and ``robust_defaults.png``, with provenance.
@@ -186,6 +194,15 @@ def _ens10(d: Design) -> dict:
     return {"ensemble_size": 10}
 
 
+def _fast(d: Design) -> dict:
+    # issue 12: a third to a tenth of the optimiser steps at a higher peak rate
+    return {"lr": 3e-2, "epochs": 120 if d.table == "norman" else 60}
+
+
+def _fast_lr2(d: Design) -> dict:
+    return {"lr": 2e-2, "epochs": 150 if d.table == "norman" else 70}
+
+
 def _mpe(d: Design) -> str:
     return "mpe"
 
@@ -213,6 +230,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("hit", _none, _hit, "probability of hit, estimated top-k cut-off"),
     Variant("cv3_hit", _cv3, _hit, "hit on the CV-variance-scaled posterior"),
     Variant("ens10", _ens10, _mpe, "10 members"),
+    Variant("fast", _fast, _mpe, "lr 3e-2, 120 (Norman-size) / 60 epochs"),
+    Variant("fast_lr2", _fast_lr2, _mpe, "lr 2e-2, 150 (Norman-size) / 70 epochs"),
 )}
 
 
@@ -403,6 +422,33 @@ def decide(summary: list[dict]) -> list[dict]:
     return out
 
 
+#: Variants judged by the non-inferiority rule (speed recipes), see the module docstring.
+SPEED_VARIANTS = ("fast", "fast_lr2")
+
+
+def decide_speed(summary: list[dict]) -> list[dict]:
+    """Non-inferiority of the speed recipes (discovery part; RMSE is checked separately)."""
+    out = []
+    for v in [v for v in SPEED_VARIANTS if any(r["variant"] == v for r in summary)]:
+        cells, ok = [], True
+        for r in summary:
+            if r["variant"] != v or r["phase"] not in ("tuning", "confirmation"):
+                continue
+            for m in METRICS:
+                d = r.get(f"{m}_minus_default")
+                if d is None:
+                    continue
+                passed = bool(d["mean"] >= -d["se"])
+                ok &= passed
+                cells.append({"phase": r["phase"], "base_screen": r["base_screen"],
+                              "kind": r["kind"], "metric": m, "mean": round(d["mean"], 3),
+                              "se": round(d["se"], 3), "n": d["n"], "pass": passed})
+        phases = {c["phase"] for c in cells}
+        out.append({"variant": v, "cells": cells,
+                    "complete": phases == {"tuning", "confirmation"}, "pass": ok})
+    return out
+
+
 def plot(last: pd.DataFrame, path: Path) -> None:
     from naiad_bo.plotting import _pyplot
 
@@ -442,6 +488,7 @@ def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> d
     write_csv(last, results / f"{stem}.csv")
     summary = summarize_phase(last)
     verdicts = decide(summary)
+    speed_verdicts = decide_speed(summary)
     checks = []
     for r in summary:
         if r["variant"] == "default" and r["kind"] == "full":
@@ -456,7 +503,8 @@ def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> d
                            "reference recipe >= 0 (paired)", "value": d["mean"],
                            "pass": bool(d["mean"] >= 0),
                            "subsets_below": d.get("subsets_below")})
-    payload = {**settings, "summary": summary, "verdicts": verdicts, "checks": checks,
+    payload = {**settings, "summary": summary, "verdicts": verdicts,
+               "speed_verdicts": speed_verdicts, "checks": checks,
                "paper": PAPER, "reference": REFERENCE, "held_out_k562_like": HELD_OUT}
     write_json(results / f"{stem}.json", payload, indent=1, default=float)
     plot(last, results / f"{stem}.png")
@@ -480,6 +528,12 @@ def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> d
           f"default {HELD_OUT['default']}, our reference recipe {HELD_OUT['refrecipe']}")
     for v in verdicts:
         print(f"  verdict {v}")
+    for v in speed_verdicts:
+        failed = [c for c in v["cells"] if not c["pass"]]
+        print(f"  speed verdict {v['variant']}: complete {v['complete']}, pass {v['pass']} "
+              f"({len(v['cells']) - len(failed)}/{len(v['cells'])} cells)"
+              + "".join(f"\n    FAIL {c['phase']} {c['base_screen']} {c['kind']} {c['metric']}"
+                        f" {c['mean']:+.2f} (se {c['se']:.2f})" for c in failed))
     for c in checks:
         print(f"  [{'PASS' if c['pass'] else 'FAIL'}] {c['check']}: {c['value']:.2f}")
     return payload
