@@ -91,9 +91,13 @@ class EnsembleConfig:
 
     Attributes:
         ensemble_size: Members ``s``.
-        epochs: Passes over the training data; None = the paper's recipe (500 for screens
-            with at most ``small_screen_max_genes`` = 200 genes, else 200).
-        lr: Adam learning rate (peak of the schedule).
+        epochs: Passes over the training data; None = the model class's recipe
+            (``epochs_small_screen`` for screens with at most ``small_screen_max_genes`` =
+            200 genes, else ``epochs_large_screen``; the paper's 500 / 200, except NAIAD on
+            larger screens: 60).
+        lr: Adam learning rate (peak of the schedule); None = the model class's recipe
+            (``lr_small_screen`` / ``lr_large_screen``: 1e-2, the paper's, except NAIAD on
+            screens with more than 200 genes, 3e-2). The resolved rate is ``model.lr_``.
         batch_size: Pairs per mini-batch (all members see the same); None = full batch.
         warmup_fraction: Linear warm-up over this fraction of the steps, then linear decay
             (:func:`~naiad_bo.models.training.linear_warmup_decay`).
@@ -112,7 +116,7 @@ class EnsembleConfig:
 
     ensemble_size: int = 5
     epochs: int | None = None
-    lr: float = 1e-2
+    lr: float | None = None
     batch_size: int | None = 1024
     warmup_fraction: float = 0.1
     weight_decay: float = 0.0
@@ -126,7 +130,8 @@ class EnsembleConfig:
         check_int("ensemble_size", self.ensemble_size, minimum=1)
         if self.epochs is not None:
             check_int("epochs", self.epochs, minimum=1)
-        check_float("lr", self.lr, positive=True)
+        if self.lr is not None:
+            check_float("lr", self.lr, positive=True)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)
         check_float("warmup_fraction", self.warmup_fraction)

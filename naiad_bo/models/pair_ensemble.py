@@ -142,6 +142,8 @@ class PairEnsembleModel(EnsembleModel):
     small_screen_max_genes: ClassVar[int] = 200
     epochs_small_screen: ClassVar[int] = 500
     epochs_large_screen: ClassVar[int] = 200
+    lr_small_screen: ClassVar[float] = 1e-2
+    lr_large_screen: ClassVar[float] = 1e-2
     min_train_size: ClassVar[int] = 2
 
     def __init__(
@@ -281,8 +283,17 @@ class PairEnsembleModel(EnsembleModel):
         """The outcome transform used when none is given: ``Standardize(m=1)``."""
         return Standardize(m=1)
 
+    def resolve_lr(self) -> float:
+        """Peak learning rate of a fit: config ``lr``, else the class's per-size rate."""
+        if self.config.lr is not None:
+            return float(self.config.lr)
+        if self.n_genes <= self.small_screen_max_genes:
+            return float(self.lr_small_screen)
+        return float(self.lr_large_screen)
+
     def resolve_epochs(self, n_train: int) -> int:
-        """Epochs of a fit: config ``epochs``, else 500 (<= 200 genes) / 200 (paper)."""
+        """Epochs of a fit: config ``epochs``, else ``epochs_small_screen`` (<= 200 genes) /
+        ``epochs_large_screen`` (the paper's 500 / 200 unless the class says otherwise)."""
         if self.config.epochs is not None:
             return int(self.config.epochs)
         if self.n_genes <= self.small_screen_max_genes:
@@ -342,7 +353,7 @@ class PairEnsembleModel(EnsembleModel):
         history = train_members(
             net, data.X[:, 0], data.X[:, 1], z,
             config=self.config, epochs=epochs, generator=generator,
-            pair_weights=pair_weights,
+            pair_weights=pair_weights, lr=self.resolve_lr(),
         )
         last = history[-1]
         if not torch.isfinite(last).all():
@@ -423,6 +434,7 @@ class PairEnsembleModel(EnsembleModel):
         self._noise_center, self._noise_scale = noise_standardization(data.Y)
         self.train_X_, self.train_Y_, self.train_Yvar_ = data.X, data.Y, data.Yvar
         self.epochs_ = int(epochs)
+        self.lr_ = self.resolve_lr()
         self.train_loss_ = history
         self.network_ = net
         self.eval()

@@ -50,6 +50,7 @@ def train_members(
     epochs: int,
     generator: torch.Generator,
     pair_weights: Tensor | None = None,
+    lr: float | None = None,
 ) -> Tensor:
     r"""Train all members of ``net`` at once on targets ``z``.
 
@@ -57,13 +58,14 @@ def train_members(
         net: Member network ``(a, b) -> (s, n)``, parameters ``(s, ...)``.
         a, b: ``(n,)`` long gene ids (device of the network).
         z: ``(n,)`` targets in the network's dtype (transformed units).
-        config: Optimiser settings (``lr``, ``batch_size``, ``warmup_fraction``,
+        config: Optimiser settings (``batch_size``, ``warmup_fraction``,
             ``weight_decay``, ``grad_clip``).
         epochs: Passes over the data.
         generator: CPU generator for the mini-batch order.
         pair_weights: Optional ``(s, n)`` non-negative weights of each pair's squared error
             per member (bootstrap counts); member ``k``'s loss on a mini-batch ``B`` is then
             :math:`\frac{1}{|B|}\sum_{i \in B} w_{ki} (f_k(a_i, b_i) - z_i)^2`.
+        lr: Peak learning rate; None = ``config.lr`` (which must then be set).
 
     Returns:
         Per-epoch training MSE ``(epochs, s)`` on ``z``'s device (the caller checks it).
@@ -80,7 +82,10 @@ def train_members(
     # the graph): ``net.loss_and_grads(a, b, z, weights) -> (loss (s,), {name: grad}) | None``
     manual = getattr(net, "loss_and_grads", None)
     opt = BatchedAdam(params, weight_decay=config.weight_decay)
-    lrs = [config.lr * linear_warmup_decay(step, total, warm) for step in range(total)]
+    peak = config.lr if lr is None else lr
+    if peak is None:
+        raise ValueError("train_members needs a learning rate: pass lr= or set config.lr")
+    lrs = [float(peak) * linear_warmup_decay(step, total, warm) for step in range(total)]
     fractions = [min(bs, n - k * bs) / n for k in range(steps_per_epoch)]
     clip = None if config.grad_clip is None else float(config.grad_clip)
     history = torch.empty(epochs, s, dtype=z.dtype, device=z.device)

@@ -71,7 +71,7 @@ def test_chunked_scoring_and_save_load(norman, tmp_path):
 
 def test_defaults_and_bad_hyperparameters():
     m = EmbeddingMLPEnsemble(np.zeros(4))
-    assert m.config.embed_dim == 128 and m.config.lr == 1e-2
+    assert m.config.embed_dim == 128 and m.resolve_lr() == 1e-2
     with pytest.raises(ValueError, match="embed_dim"):
         EmbeddingMLPEnsemble(np.zeros(4), embed_dim=0)
     with pytest.raises(TypeError, match="hidden_dim"):

@@ -20,7 +20,8 @@ from naiad_bo.models import (
 
 def test_defaults_are_the_paper_recipe():
     c = EnsembleConfig()
-    assert (c.ensemble_size, c.epochs, c.lr, c.batch_size) == (5, None, 1e-2, 1024)
+    # epochs and lr None: resolved by the model class at fit time (resolve_epochs / resolve_lr)
+    assert (c.ensemble_size, c.epochs, c.lr, c.batch_size) == (5, None, None, 1024)
     assert c.dtype is torch.float32 and c.grad_clip is None
     assert EmbeddingMLPConfig().embed_dim == 128 and RecoverConfig().bilinear_dim == 64
 

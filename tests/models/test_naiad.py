@@ -62,6 +62,7 @@ def test_beats_linear_model_at_small_n_on_norman(norman):
     te = rest[: len(pairs) // 10]
     model = NaiadEnsemble(norman.single_effects, seed=0).fit(pairs[tr], y[tr].unsqueeze(-1))
     assert model.epochs_ == 500 and model.embed_dim_ == 4 and model.single_dim_ == 64
+    assert model.lr_ == 1e-2  # Norman-size screens keep the paper's recipe
     pred = model.posterior(pairs[te].double()).mean.squeeze(-1)
     rmse = (pred - y[te]).pow(2).mean().sqrt().item()
     assert rmse < 0.95 * _linear_rmse(norman, pairs, y, tr, te)
@@ -122,7 +123,13 @@ def test_adaptive_embedding_and_paper_defaults(norman, horlbeck):
     assert NaiadEnsemble(norman.single_effects, embed_dim=8).resolve_embed_dim(100) == 8
     big = NaiadEnsemble(horlbeck.single_effects)
     assert big.resolve_embed_dim(500) == 4 and big.resolve_embed_dim(1000) == 16  # Horlbeck row
-    assert big.resolve_single_dim() == 256 and big.resolve_epochs(500) == 200
+    assert big.resolve_single_dim() == 256
+    # Horlbeck-size screens: 60 epochs at lr 3e-2 (issue 12); Norman-size: the paper's 500 / 1e-2
+    assert (big.resolve_epochs(500), big.resolve_lr()) == (60, 3e-2)
+    assert (model.resolve_epochs(500), model.resolve_lr()) == (2, 1e-2)
+    assert NaiadEnsemble(norman.single_effects).resolve_epochs(100) == 500
+    paper = NaiadEnsemble(horlbeck.single_effects, lr=1e-2, epochs=200)
+    assert (paper.resolve_epochs(500), paper.resolve_lr()) == (200, 1e-2)
     assert NaiadEnsemble(horlbeck.single_effects, schedule="norman_simpson").resolve_embed_dim(
         1000) == 4
 

@@ -25,7 +25,7 @@ def test_bliss_expectation():
     a, b = torch.tensor([0, 0, 1, 2]), torch.tensor([1, 0, 1, 0])
     expected = (1 + se[a.numpy()]) * (1 + se[b.numpy()]) - 1
     np.testing.assert_allclose(m.expectation(a, b).numpy(), expected, rtol=1e-12)
-    assert m.config.lr == 1e-2 and m.config.embed_dim == 128
+    assert m.config.lr is None and m.resolve_lr() == 1e-2 and m.config.embed_dim == 128
 
 
 def test_no_interaction_gives_back_bliss():
