@@ -3,8 +3,11 @@
 Re-runs one small configuration per bundled screen of ``benchmarks/acquisition.py`` with the
 benchmark's own settings (Norman seed 0 NAIAD + MPE, 4 rounds; Horlbeck K562 seed 0 NAIAD +
 MPE, round 0 and 1) and asserts that every non-timing field equals the committed
-``benchmarks/results/acquisition_records.csv`` (integers exactly; floats to 1e-12 relative,
-the precision the CSV text keeps). Regenerate the file with
+``benchmarks/results/acquisition_records.csv``: integers (pairs measured, top-k discovered,
+embedding sizes, ...) exactly; floats (RMSE, Pearson) to 1e-4 relative. On the same CPU the
+floats agree to the 1e-12 the CSV text keeps, but another CPU's BLAS kernels (e.g. AVX-512
+vs AVX2 paths) round differently: a campaign re-run on a different x86 machine moved test
+RMSE by up to 1.1e-5 relative while every integer field stayed identical. Regenerate the file with
 ``python benchmarks/acquisition.py`` after a change that moves these numbers.
 """
 
@@ -22,6 +25,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "benchmarks" / "results" / "acquisition_records.csv"
 #: Fields that are measurements of time or provenance, not results.
+#: Relative tolerance of float fields (see the module docstring: CPU-dependent rounding).
+FLOAT_RTOL = 1e-4
 NOT_COMPARED = {"fit_s", "score_s", "select_s", "round_s", "fit_cpu_s", "score_cpu_s",
                 "select_cpu_s", "round_cpu_s", "git_commit", "git_clean"}
 
@@ -60,6 +65,6 @@ def test_committed_acquisition_records_reproduce(acquisition_module, screen_name
     for col in columns:
         a, b = got[col].to_numpy(), want[col].to_numpy()
         if want[col].dtype.kind in "fc":
-            np.testing.assert_allclose(a.astype(float), b, rtol=1e-12, atol=0, err_msg=col)
+            np.testing.assert_allclose(a.astype(float), b, rtol=FLOAT_RTOL, atol=0, err_msg=col)
         else:
             assert a.tolist() == b.tolist(), col

@@ -23,7 +23,10 @@ from torch import Tensor, nn
 
 from naiad_bo.models.ensemble_config import EnsembleConfig
 
-__all__ = ["BatchedAdam", "linear_warmup_decay", "train_members"]
+__all__ = ["PAPER_LR", "BatchedAdam", "linear_warmup_decay", "train_members"]
+
+#: The paper's Adam learning rate (appendix F).
+PAPER_LR = 1e-2
 
 
 def linear_warmup_decay(step: int, total: int, warmup: int) -> float:
@@ -65,7 +68,8 @@ def train_members(
         pair_weights: Optional ``(s, n)`` non-negative weights of each pair's squared error
             per member (bootstrap counts); member ``k``'s loss on a mini-batch ``B`` is then
             :math:`\frac{1}{|B|}\sum_{i \in B} w_{ki} (f_k(a_i, b_i) - z_i)^2`.
-        lr: Peak learning rate; None = ``config.lr`` (which must then be set).
+        lr: Peak learning rate; None = ``config.lr``, or the paper's 1e-2 where that is
+            None too (models pass their resolved rate, ``PairEnsembleModel.resolve_lr``).
 
     Returns:
         Per-epoch training MSE ``(epochs, s)`` on ``z``'s device (the caller checks it).
@@ -82,9 +86,7 @@ def train_members(
     # the graph): ``net.loss_and_grads(a, b, z, weights) -> (loss (s,), {name: grad}) | None``
     manual = getattr(net, "loss_and_grads", None)
     opt = BatchedAdam(params, weight_decay=config.weight_decay)
-    peak = config.lr if lr is None else lr
-    if peak is None:
-        raise ValueError("train_members needs a learning rate: pass lr= or set config.lr")
+    peak = (PAPER_LR if config.lr is None else config.lr) if lr is None else lr
     lrs = [float(peak) * linear_warmup_decay(step, total, warm) for step in range(total)]
     fractions = [min(bs, n - k * bs) / n for k in range(steps_per_epoch)]
     clip = None if config.grad_clip is None else float(config.grad_clip)
