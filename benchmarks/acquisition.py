@@ -26,7 +26,9 @@ recipe (anchors.md): 5 members, full-batch Adam lr 1e-2, 200 (Norman) / 100 (Hor
 epochs, single-gene width 64 / 256 and its fixed embedding dims per round (2, 4, 4, 8, 16 /
 2, 8, 8, 16, 32; :func:`naiad_bo.models.embedding_schedule.round_schedule`). Not in the
 default grid: ``naiad_cv3`` (hit and qPO on the posterior with the CV variance scale,
-``--surrogates naiad_cv3``).
+``--surrogates naiad_cv3``) and ``naiad_fast`` (:class:`naiad_bo.models.FastNaiadEnsemble`,
+the faster recipe of issue 12; ``results/acquisition_fast_recipe/`` holds its run, made at
+commit ``c1b69b8`` when it was briefly the default and so labelled ``naiad`` there).
 
 ``--subsets S ...`` runs the grid on 60% gene subsets of each screen instead
 (:func:`naiad_bo.data.subsample_genes` with subset seeds ``S``; round sizes scaled by the
@@ -124,6 +126,9 @@ GRID = {
 #: Labels that run only when asked for (``--surrogates``).
 EXTRA_GRID = {
     "naiad_cv3": ("naiad", cv3_options, (HIT, "qpo")),
+    # issue 12's faster recipe (60 epochs at lr 3e-2 on > 200 genes; opt-in, not the default):
+    # results/acquisition_fast_recipe/ was run at the commit where it briefly was the default
+    "naiad_fast": ("naiad-fast", {}, GRID["naiad"][2]),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}

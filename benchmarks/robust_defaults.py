@@ -44,6 +44,13 @@ confirmation phases, the paired mean difference to the default of both ``top_k_d
 and ``measured_top_k`` is at least minus one paired standard error, and Table-1 RMSE
 (2N/M = 4 and 20, both screens, seeds 0-4 and fresh seeds 5-9) is not above the default's
 mean plus one standard error. If both pass, the one with fewer steps is kept.
+Outcome (``results/fast_recipe.*``, commit in the file; there ``default`` is the paper's
+recipe, which ``paper_recipe`` reproduces at any later commit): both fail on the Norman
+subsets (-1.25 +- 0.57, -1.0 +- 0.49 of 72); on K562 ``fast`` passes (tuning -0.3 +- 0.4,
+confirmation +0.0 +- 0.5, full screen -0.3 +- 0.9), so it was made the K562-size default,
+then withdrawn when the acquisition benchmark's own seeds 0-4 on the full K562 screen gave
+-2.6 +- 1.6 (MPE) and -5.0 +- 1.4 (no same-gene pairs): it is the opt-in
+:class:`naiad_bo.models.FastNaiadEnsemble` (``"naiad-fast"``).
 
 Writes ``results/robust_defaults_records.csv`` (every round of every campaign),
 ``robust_defaults.csv`` (last round, one row per campaign), ``robust_defaults.json``

@@ -13,7 +13,7 @@ from naiad_bo.models.embedding_schedule import (
 from naiad_bo.models.ensemble_config import CrossValidatedVarianceScale, EnsembleConfig
 from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior
 from naiad_bo.models.linear import AdditiveLinearModel
-from naiad_bo.models.naiad import NaiadConfig, NaiadEnsemble
+from naiad_bo.models.naiad import FastNaiadEnsemble, NaiadConfig, NaiadEnsemble
 from naiad_bo.models.naiad_net import NaiadNet
 from naiad_bo.models.noise import replicate_noise_variance
 from naiad_bo.models.pair_ensemble import PairEnsembleModel, PairTrainingData

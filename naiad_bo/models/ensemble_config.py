@@ -93,11 +93,12 @@ class EnsembleConfig:
         ensemble_size: Members ``s``.
         epochs: Passes over the training data; None = the model class's recipe
             (``epochs_small_screen`` for screens with at most ``small_screen_max_genes`` =
-            200 genes, else ``epochs_large_screen``; the paper's 500 / 200, except NAIAD on
-            larger screens: 60).
+            200 genes, else ``epochs_large_screen``; the paper's 500 / 200, except
+            :class:`~naiad_bo.models.FastNaiadEnsemble` on larger screens: 60).
         lr: Adam learning rate (peak of the schedule); None = the model class's recipe
-            (``lr_small_screen`` / ``lr_large_screen``: 1e-2, the paper's, except NAIAD on
-            screens with more than 200 genes, 3e-2). The resolved rate is ``model.lr_``.
+            (``lr_small_screen`` / ``lr_large_screen``: the paper's 1e-2, except
+            :class:`~naiad_bo.models.FastNaiadEnsemble` on screens with more than 200 genes,
+            3e-2). The resolved rate is ``model.lr_``.
         batch_size: Pairs per mini-batch (all members see the same); None = full batch.
         warmup_fraction: Linear warm-up over this fraction of the steps, then linear decay
             (:func:`~naiad_bo.models.training.linear_warmup_decay`).

@@ -111,23 +111,13 @@ class NaiadEnsemble(PairEnsembleModel):
     "obvious" guards hurt: shrunken read-out init (members stay near linear, K562 6.09),
     per-member gradient clipping at 1.0 (~5% worse), all guards together (6.21 / 6.09).
 
-    **Training recipe** (issue 12, ``benchmarks/robust_defaults.py --out fast_recipe``).
-    Screens with <= 200 genes (Norman-size) keep the paper's 500 epochs at ``lr = 1e-2``;
-    larger screens (Horlbeck-size) train 60 epochs at ``lr = 3e-2`` instead of the paper's
-    200 at 1e-2: 3.3x fewer Adam steps. Paired with the paper's recipe on the same seeds,
-    K562 top-k discovered at round 4 moved by -0.3 +- 0.4 (tuning: 60% gene subsets 0-3,
-    16 campaigns), +0.0 +- 0.5 (fresh subsets 10-13, 12 campaigns) and -0.3 +- 0.9 (full
-    screen, 3 seeds), while test RMSE x1e-2 fell from 5.67 / 5.45 / 5.29 to 5.58 / 5.21 /
-    5.07 at N = 896 / 2,500 / 4,480 (5 seeds; fewer steps overfit less). On Norman-size
-    screens the same cut (120 epochs at 3e-2, or 150 at 2e-2) lost 1.25 +- 0.57 / 1.0 +- 0.49
-    of 72 discovered on the tuning subsets, so they keep the paper's recipe. Pass ``lr`` and
-    ``epochs`` to override (``lr=1e-2, epochs=200`` is the paper's Horlbeck recipe).
+    **Training recipe**: the paper's on every screen (500 epochs for <= 200 genes, else
+    200; ``lr = 1e-2``). :class:`FastNaiadEnsemble` (``"naiad-fast"``) is the faster recipe
+    for Horlbeck-size screens measured in issue 12, opt-in (why: its docstring).
     """
 
     config_class: ClassVar[type[EnsembleConfig]] = NaiadConfig
     small_screen_max_genes: ClassVar[int] = SMALL_SCREEN_MAX_GENES
-    epochs_large_screen: ClassVar[int] = 60
-    lr_large_screen: ClassVar[float] = 3e-2
     single_dim_small_screen: ClassVar[int] = 64
     single_dim_large_screen: ClassVar[int] = 256
 
@@ -165,6 +155,35 @@ class NaiadEnsemble(PairEnsembleModel):
             skip_init=skip,
             generator=generator,
         )
+
+
+class FastNaiadEnsemble(NaiadEnsemble):
+    r""":class:`NaiadEnsemble` with 3.3x fewer Adam steps on Horlbeck-size screens.
+
+    Screens with more than 200 genes train 60 epochs at ``lr = 3e-2`` instead of the paper's
+    200 at ``1e-2``; Norman-size screens keep the paper's 500 at ``1e-2`` (the same cut
+    there, 120 epochs at 3e-2 or 150 at 2e-2, lost 1.25 +- 0.57 / 1.0 +- 0.49 of 72
+    discovered on 60% gene subsets). Registered as ``"naiad-fast"``. Measured against the
+    default (issue 12; ``benchmarks/robust_defaults.py --out fast_recipe``,
+    ``benchmarks/recipe_rmse.py``, ``results/acquisition_fast_recipe/``), K562 only:
+
+    * test RMSE x1e-2 is lower everywhere: 5.58 vs 5.67 (N = 896) and 5.07 vs 5.29
+      (N = 4,480), seeds 0-4; 5.57 vs 5.62 and 5.09 vs 5.31 on fresh seeds 5-9; 5.40 vs 5.53
+      and 4.92 vs 5.12 on 60% gene subsets (fewer steps overfit less);
+    * a K562 round at round 4 is ~3x faster (fit 2,500 pairs: 0.6-0.7 s vs 2.1 s);
+    * MPE top-k discovered at round 4, paired with the default on the same seeds: -0.3 +- 0.4
+      (gene subsets 0-3, 16 campaigns), +0.0 +- 0.5 (fresh subsets 10-13, 12), -0.3 +- 0.9
+      (full screen, seeds 400-402) but **-2.6 +- 1.6 on the full screen, seeds 0-4** (the
+      acquisition benchmark; -5.0 +- 1.4 without same-gene pairs), while Thompson, hit, qPO,
+      UCB and variance moved by -0.6 ... +5.6.
+
+    That full-screen MPE loss is why it is not the default: the issue asks that discovery
+    not drop, and on the screens we are judged on we cannot tell a tie from a loss. Use it
+    where model accuracy or round time matter more than the last few discoveries.
+    """
+
+    epochs_large_screen: ClassVar[int] = 60
+    lr_large_screen: ClassVar[float] = 3e-2
 
 
 def _symmetric_linear_fit(x: torch.Tensor, pairs: torch.Tensor, z: torch.Tensor) -> tuple:

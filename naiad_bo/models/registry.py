@@ -12,13 +12,14 @@ from naiad_bo.models.descriptor_gp import DescriptorGP
 from naiad_bo.models.descriptor_naiad import DescriptorNaiadEnsemble
 from naiad_bo.models.embedding_mlp import EmbeddingMLPEnsemble
 from naiad_bo.models.linear import AdditiveLinearModel
-from naiad_bo.models.naiad import NaiadEnsemble
+from naiad_bo.models.naiad import FastNaiadEnsemble, NaiadEnsemble
 from naiad_bo.models.recover import RecoverEnsemble
 from naiad_bo.models.single_sum import SingleEffectSumModel
 
 #: CLI name -> surrogate class.
 MODELS: dict[str, type] = {
     "naiad": NaiadEnsemble,
+    "naiad-fast": FastNaiadEnsemble,
     "linear": AdditiveLinearModel,
     "sum": SingleEffectSumModel,
     "mlp": EmbeddingMLPEnsemble,

@@ -24,7 +24,8 @@ from botorch.sampling.index_sampler import IndexSampler
 
 from naiad_bo.acquisition import MaxPredictedEffect, as_pointwise, select_batch
 from naiad_bo.direction import Direction, posterior_transform
-from naiad_bo.models import EnsembleMemberSampler, NaiadEnsemble
+from naiad_bo.models import EnsembleMemberSampler, FastNaiadEnsemble, NaiadEnsemble
+from naiad_bo.models.registry import get_model_class
 from naiad_bo.models.training import train_members
 from naiad_bo.space import PairSet, PairSpace
 
@@ -124,14 +125,31 @@ def test_adaptive_embedding_and_paper_defaults(norman, horlbeck):
     big = NaiadEnsemble(horlbeck.single_effects)
     assert big.resolve_embed_dim(500) == 4 and big.resolve_embed_dim(1000) == 16  # Horlbeck row
     assert big.resolve_single_dim() == 256
-    # Horlbeck-size screens: 60 epochs at lr 3e-2 (issue 12); Norman-size: the paper's 500 / 1e-2
-    assert (big.resolve_epochs(500), big.resolve_lr()) == (60, 3e-2)
+    # the paper's recipe by default; "naiad-fast": 60 epochs at 3e-2 on Horlbeck-size screens
+    assert (big.resolve_epochs(500), big.resolve_lr()) == (200, 1e-2)
     assert (model.resolve_epochs(500), model.resolve_lr()) == (2, 1e-2)
     assert NaiadEnsemble(norman.single_effects).resolve_epochs(100) == 500
-    paper = NaiadEnsemble(horlbeck.single_effects, lr=1e-2, epochs=200)
-    assert (paper.resolve_epochs(500), paper.resolve_lr()) == (200, 1e-2)
+    fast = get_model_class("naiad-fast")
+    assert fast is FastNaiadEnsemble and issubclass(fast, NaiadEnsemble)
+    assert (fast(horlbeck.single_effects).resolve_epochs(500),
+            fast(horlbeck.single_effects).resolve_lr()) == (60, 3e-2)
+    assert (fast(norman.single_effects).resolve_epochs(100),
+            fast(norman.single_effects).resolve_lr()) == (500, 1e-2)
+    pinned = fast(horlbeck.single_effects, lr=1e-2, epochs=200)
+    assert (pinned.resolve_epochs(500), pinned.resolve_lr()) == (200, 1e-2)
     assert NaiadEnsemble(horlbeck.single_effects, schedule="norman_simpson").resolve_embed_dim(
         1000) == 4
+
+
+def test_fast_recipe_fits_with_its_schedule_and_beats_linear_on_k562(horlbeck):
+    """naiad-fast: 60 epochs at lr 3e-2 on a Horlbeck-size screen, recorded on the model."""
+    pairs, y, tr, rest = _split(horlbeck, 2 * horlbeck.n_genes)
+    te = rest[:2000]
+    model = FastNaiadEnsemble(horlbeck.single_effects, seed=0).fit(pairs[tr], y[tr].unsqueeze(-1))
+    assert (model.epochs_, model.lr_) == (60, 3e-2) and model.train_loss_.shape == (60, 5)
+    pred = model.posterior(pairs[te].double()).mean.squeeze(-1)
+    rmse = (pred - y[te]).pow(2).mean().sqrt().item()
+    assert rmse < _linear_rmse(horlbeck, pairs, y, tr, te)
 
 
 def test_scores_all_horlbeck_pairs_chunked(horlbeck):

@@ -11,6 +11,7 @@ from naiad_bo.models import (
     DescriptorGP,
     DescriptorNaiadEnsemble,
     EmbeddingMLPEnsemble,
+    FastNaiadEnsemble,
     NaiadEnsemble,
     RecoverEnsemble,
     SingleEffectSumModel,
@@ -21,6 +22,7 @@ from naiad_bo.models.registry import MODELS, UnknownModelError, get_model_class
 def test_names_and_classes():
     assert MODELS == {
         "naiad": NaiadEnsemble,
+        "naiad-fast": FastNaiadEnsemble,
         "linear": AdditiveLinearModel,
         "sum": SingleEffectSumModel,
         "mlp": EmbeddingMLPEnsemble,
