@@ -55,7 +55,7 @@ TARGET_SPEEDUP, AIM_SPEEDUP, TARGET_CLI_S = 15.0, 30.0, 0.5
 SIZES = {"norman2019": (100, 100), "horlbeck2018_k562": (500, 500)}
 
 
-def _round4(name: str, seed: int, repeats: int) -> list[dict]:
+def _round4(name: str, seed: int, repeats: int, surrogate: str = "naiad") -> list[dict]:
     """Time the round-4 ``ask`` of a default NAIAD + MPE campaign ``repeats`` times."""
     import naiad_bo
     from naiad_bo.data.screen import PairScreen
@@ -69,7 +69,7 @@ def _round4(name: str, seed: int, repeats: int) -> list[dict]:
     rows = np.sort(rng.choice(len(pairs), size=initial, replace=False))
     pilot = PairScreen(list(screen.genes), screen.single_effects, pairs.iloc[rows], name=name,
                        direction=screen.direction, control=screen.control)
-    campaign = naiad_bo.Campaign(pilot, "naiad", "mpe", seed)
+    campaign = naiad_bo.Campaign(pilot, surrogate, "mpe", seed)
     for _ in range(4):
         frame = campaign.ask(batch)
         score = [value.get((min(a, b), max(a, b)), value.get((a, b)))
@@ -93,7 +93,7 @@ def _round4(name: str, seed: int, repeats: int) -> list[dict]:
     return out
 
 
-def _campaign(seed: int) -> dict:
+def _campaign(seed: int, surrogate: str = "naiad") -> dict:
     """A whole K562 NAIAD + MPE campaign, rounds 0-4 (imports already paid)."""
     import naiad_bo
     from naiad_bo.campaign import simulate_campaign
@@ -101,7 +101,7 @@ def _campaign(seed: int) -> dict:
     screen = naiad_bo.load_screen("horlbeck2018_k562")
     initial, batch = SIZES["horlbeck2018_k562"]
     t0, c0 = time.perf_counter(), time.process_time()
-    res = simulate_campaign(screen, "naiad", "mpe", initial=initial, batch=batch, rounds=4,
+    res = simulate_campaign(screen, surrogate, "mpe", initial=initial, batch=batch, rounds=4,
                             seed=seed, progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     last = res.to_frame().iloc[-1]
@@ -163,6 +163,10 @@ def main() -> None:
     for name in ("norman2019", "horlbeck2018_k562"):
         rounds[name] = [r for seed in args.seeds for r in _round4(name, seed, args.repeats)]
     campaign = None if args.quick else _campaign(args.seeds[0])
+    # the opt-in faster recipe (FastNaiadEnsemble, "naiad-fast"; K562-size screens only)
+    fast_rows = [r for seed in args.seeds
+                 for r in _round4("horlbeck2018_k562", seed, args.repeats, "naiad-fast")]
+    fast_campaign = None if args.quick else _campaign(args.seeds[0], "naiad-fast")
 
     summary = {}
     print(f"\nround 4 (median over seeds {args.seeds} x {args.repeats} repeats; "
@@ -189,6 +193,17 @@ def main() -> None:
               f"{campaign['wall_s']:.2f} s wall ({campaign['cpu_s']:.2f} s CPU); reference "
               f"{REFERENCE['k562_campaign']} s -> {campaign['speedup_wall']:.1f}x wall "
               f"({campaign['speedup_cpu']:.1f}x CPU); before {BEFORE['k562_campaign']} s")
+    fast = {k: _summary(fast_rows, k) for k in fast_rows[0] if k.endswith("_s")}
+    ref = REFERENCE["horlbeck2018_k562"]
+    fast["speedup_wall"] = ref / fast["round_s"]["median"]
+    fast["speedup_cpu"] = ref / fast["round_cpu_s"]["median"]
+    print(f"\nnaiad-fast (opt-in recipe) K562 round 4: fit {fast['fit_s']['median']:.3f} s, "
+          f"round {fast['round_s']['median']:.3f} s wall ({fast['round_cpu_s']['median']:.3f} s "
+          f"CPU) -> {fast['speedup_wall']:.1f}x the reference's {ref} s")
+    if fast_campaign is not None:
+        fast_campaign["speedup_wall"] = REFERENCE["k562_campaign"] / fast_campaign["wall_s"]
+        print(f"naiad-fast whole K562 campaign: {fast_campaign['wall_s']:.2f} s wall -> "
+              f"{fast_campaign['speedup_wall']:.1f}x")
     print("\nCLI start-up (fresh process, median of "
           f"{args.cli_runs}; target < {TARGET_CLI_S} s)")
     for c in cli:
@@ -204,6 +219,9 @@ def main() -> None:
         "reference_s": REFERENCE, "before_s": BEFORE,
         "targets": {"speedup": TARGET_SPEEDUP, "aim": AIM_SPEEDUP, "cli_s": TARGET_CLI_S},
         "round4": summary, "round4_runs": rounds, "k562_campaign": campaign, "cli": cli,
+        "naiad_fast": {"note": "opt-in FastNaiadEnsemble ('naiad-fast'), not the default",
+                       "round4_k562": fast, "round4_k562_runs": fast_rows,
+                       "k562_campaign": fast_campaign},
     }
     write_json(out / "round_speed.json", payload, indent=2)
     _figure(summary, campaign, cli, out / "round_speed.png", load[0])
