@@ -323,6 +323,10 @@ def run_unit(unit: tuple, phase: str, quick: bool, scale: str = "genes") -> pd.D
 def _init_worker() -> None:
     import os
 
+    from naiad_bo.campaign.executors import exit_with_parent
+
+    exit_with_parent()  # a killed driver takes its workers with it
+
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NAIAD_BO_THREADS"):
         os.environ[var] = "1"
     import torch

@@ -20,7 +20,9 @@ and stderr is a terminal.
 Failures: a job's exception is re-raised with its type kept, a note naming the job
 (``add_note``, shown in the traceback) and ``err.completed_results``, a
 :class:`~naiad_bo.campaign.result.CampaignResults` of every job that finished (in job order).
-Worker executors let the other jobs finish first, so nothing computed is lost.
+Worker executors let the other jobs finish first, so nothing computed is lost. Process
+workers end with their driver: a killed driver's workers get SIGTERM
+(:func:`exit_with_parent`) instead of running on as orphans.
 
 The CLI strings ``serial`` / ``process`` / ``ray`` map to these classes in one place:
 :func:`make_executor`.
@@ -53,6 +55,7 @@ __all__ = [
     "ProcessExecutor",
     "RayExecutor",
     "SerialExecutor",
+    "exit_with_parent",
     "make_executor",
     "run_jobs",
 ]
@@ -394,8 +397,43 @@ def _one_thread() -> None:
 _PROGRESS_QUEUE = None
 
 
+def exit_with_parent() -> bool:
+    """Make this (worker) process receive SIGTERM when its parent dies (Linux only).
+
+    A killed driver (``kill``, a crashed notebook) would otherwise leave its spawned
+    workers running their current job to the end and idling after it. Uses
+    ``prctl(PR_SET_PDEATHSIG, SIGTERM)``; if the parent is already gone, exits at once.
+
+    Returns:
+        Whether the guard is in place (False off Linux or without ``prctl``).
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import signal
+
+    spawner = mp.parent_process()
+    parent = spawner.pid if spawner is not None else os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # the parent died before the guard was set
+        os._exit(1)
+    return True
+
+
+#: ``prctl`` option of <linux/prctl.h>: signal sent to this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
 def _init_worker(progress_queue) -> None:
     global _PROGRESS_QUEUE
+    exit_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
     _PROGRESS_QUEUE = progress_queue

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -258,3 +259,58 @@ def test_cli_flags_errors(capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "--screen", "norman2019", "--executor", "threads"])
     assert "invalid choice: 'threads'" in capsys.readouterr().err
+
+
+_ORPHAN_DRIVER = """
+import multiprocessing as mp, sys, time
+
+def child(path):
+    from naiad_bo.campaign.executors import exit_with_parent
+    ok = exit_with_parent()
+    import os
+    with open(path, "w") as f:
+        f.write(f"{os.getpid()} {ok}")
+    time.sleep(120)
+
+if __name__ == "__main__":
+    p = mp.get_context("spawn").Process(target=child, args=(sys.argv[1],))
+    p.start()
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux-only")
+def test_workers_exit_when_their_driver_is_killed(tmp_path):
+    """A SIGKILLed driver must not leave its spawned worker running (exit_with_parent)."""
+    import signal
+    import subprocess
+    import time
+
+    script, pidfile = tmp_path / "driver.py", tmp_path / "child.pid"
+    script.write_text(_ORPHAN_DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(pidfile)])
+    try:
+        deadline = time.monotonic() + 60
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert time.monotonic() < deadline, "the worker never started"
+            time.sleep(0.1)
+        pid, ok = pidfile.read_text().split()
+        pid = int(pid)
+        assert ok == "True"
+        os.kill(pid, 0)  # alive while the driver lives
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(10)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            # a zombie reaped by init counts as gone once its state is Z
+            stat = Path(f"/proc/{pid}/stat")
+            if stat.exists() and stat.read_text().split()[2] == "Z":
+                break
+            assert time.monotonic() < deadline, f"worker {pid} outlived its driver"
+            time.sleep(0.1)
+    finally:
+        driver.kill()
