@@ -129,6 +129,8 @@ EXTRA_GRID = {
     # issue 12's faster recipe (60 epochs at lr 3e-2 on > 200 genes; opt-in, not the default):
     # results/acquisition_fast_recipe/ was run at the commit where it briefly was the default
     "naiad_fast": ("naiad-fast", {}, GRID["naiad"][2]),
+    # the same with 10 members on K562 (robust_defaults' fast10; --out acquisition_fast10)
+    "naiad_fast10": ("naiad-fast", {"horlbeck2018_k562": {"ensemble_size": 10}}, ("mpe",)),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}
