@@ -176,7 +176,8 @@ class FastNaiadEnsemble(NaiadEnsemble):
       (full screen, seeds 400-402) but **-2.6 +- 1.6 on the full screen, seeds 0-4** (the
       acquisition benchmark; -5.0 +- 1.4 without same-gene pairs), while Thompson, hit, qPO,
       UCB and variance moved by -0.6 ... +5.6. Ten members with this recipe (``fast10``) did
-      not help: -3.8 +- 1.5 there.
+      not help: -3.8 +- 1.5 there. A later check on fresh subsets 20-25 (24 campaigns)
+      gave -0.9 +- 0.3, and -0.8 +- 2.1 on full-screen seeds 500-504.
 
     That full-screen MPE loss is why it is not the default: the issue asks that discovery
     not drop, and on the screens we are judged on we cannot tell a tie from a loss. Use it
