@@ -133,9 +133,8 @@ class NaiadEnsemble(PairEnsembleModel):
         """Single-gene branch width (paper: 64 for Norman-size screens, else 256)."""
         if self.config.single_dim is not None:
             return int(self.config.single_dim)
-        if self.n_genes <= self.small_screen_max_genes:
-            return self.single_dim_small_screen
-        return self.single_dim_large_screen
+        return int(self._by_screen_size(self.single_dim_small_screen,
+                                        self.single_dim_large_screen))
 
     def _build_network(self, data: PairTrainingData, generator: torch.Generator) -> nn.Module:
         cfg = self.config

@@ -40,7 +40,7 @@ from naiad_bo.models.ensemble_config import EnsembleConfig
 from naiad_bo.models.ensemble_posterior import MemberEnsemblePosterior, scalarize
 from naiad_bo.models.sampler import EnsembleMemberSampler
 from naiad_bo.models.scoring import score_members
-from naiad_bo.models.training import train_members
+from naiad_bo.models.training import PAPER_LR, train_members
 from naiad_bo.models.validation import (
     NotFittedError,
     as_gene_pairs,
@@ -142,8 +142,8 @@ class PairEnsembleModel(EnsembleModel):
     small_screen_max_genes: ClassVar[int] = 200
     epochs_small_screen: ClassVar[int] = 500
     epochs_large_screen: ClassVar[int] = 200
-    lr_small_screen: ClassVar[float] = 1e-2
-    lr_large_screen: ClassVar[float] = 1e-2
+    lr_small_screen: ClassVar[float] = PAPER_LR
+    lr_large_screen: ClassVar[float] = PAPER_LR
     min_train_size: ClassVar[int] = 2
 
     def __init__(
@@ -283,22 +283,22 @@ class PairEnsembleModel(EnsembleModel):
         """The outcome transform used when none is given: ``Standardize(m=1)``."""
         return Standardize(m=1)
 
+    def _by_screen_size(self, small, large):
+        """``small`` on screens with <= ``small_screen_max_genes`` genes, else ``large``."""
+        return small if self.n_genes <= self.small_screen_max_genes else large
+
     def resolve_lr(self) -> float:
         """Peak learning rate of a fit: config ``lr``, else the class's per-size rate."""
         if self.config.lr is not None:
             return float(self.config.lr)
-        if self.n_genes <= self.small_screen_max_genes:
-            return float(self.lr_small_screen)
-        return float(self.lr_large_screen)
+        return float(self._by_screen_size(self.lr_small_screen, self.lr_large_screen))
 
     def resolve_epochs(self, n_train: int) -> int:
         """Epochs of a fit: config ``epochs``, else ``epochs_small_screen`` (<= 200 genes) /
         ``epochs_large_screen`` (the paper's 500 / 200 unless the class says otherwise)."""
         if self.config.epochs is not None:
             return int(self.config.epochs)
-        if self.n_genes <= self.small_screen_max_genes:
-            return self.epochs_small_screen
-        return self.epochs_large_screen
+        return int(self._by_screen_size(self.epochs_small_screen, self.epochs_large_screen))
 
     def standardized_single_effects(self) -> Tensor:
         """Single effects centred and scaled over all ``M`` genes (float64 ``(M,)``)."""
