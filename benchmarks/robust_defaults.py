@@ -55,6 +55,22 @@ then withdrawn when the acquisition benchmark's own seeds 0-4 on the full K562 s
 (:func:`decide`: better than the default on the tuning subsets of both screens and again on
 the confirmation subsets), declared before it ran.
 
+**Small-screen study** (declared before it ran; ``--phase small_tuning`` /
+``small_confirmation``, :func:`decide_small`). Earlier-growing embeddings (the nearest-row
+reading) won on every phase of the Norman subsets (+2.0, +1.8 of 72) and lost slightly on
+the K562 60% subsets (-0.2, -0.2), which use the Horlbeck rows; but Norman is the only
+screen of <= 200 genes, where the Norman / Simpson rows apply, so a gain there may be
+Norman's own. The study asks whether it is a property of small screens: ``nearest_small``
+(nearest row on screens of <= 200 genes, floor above, so larger screens are unchanged bit
+for bit) against the default on small screens drawn from **both** bundled screens: Norman
+60% subsets (67 genes) and **K562 40% subsets** (179 genes: the Norman / Simpson rows,
+round sizes 200 + 4 x 200 so 2N/M per round is the paper campaign's, k = 32 by the share of
+pairs), fresh subsets 30-33 x seeds 600-603 (tuning), 40-43 x 700-702 (confirmation), and
+full Norman on seeds 700-704 (reported, not in the rule). Rule: adopt ``nearest_small`` as
+the default only if its paired mean difference to the default is > 0 on the subsets of both
+sources in both phases. Table 1 is unaffected (floor and nearest pick the same row at
+2N/M = 4, 10 and 20).
+
 Writes ``results/robust_defaults_records.csv`` (every round of every campaign),
 ``robust_defaults.csv`` (last round, one row per campaign), ``robust_defaults.json``
 (settings, summaries, paired tests, checks) and ``robust_defaults.png``, with provenance.
@@ -108,7 +124,17 @@ PHASES = {
     #: phase used; it does not enter the adoption rule above (declared before it ran).
     "reconfirmation": {"subsets": (20, 21, 22, 23, 24, 25), "seeds": (500, 501, 502, 503),
                        "full_seeds": (500, 501, 502, 503, 504)},
+    #: The small-screen study (:func:`decide_small`, declared before it ran): screens of at
+    #: most 200 genes drawn from *both* bundled screens (Norman 60%: 67 genes, K562 40%: 179
+    #: genes), fresh subsets and seeds; full Norman (112 genes) on fresh seeds too.
+    "small_tuning": {"subsets": (30, 31, 32, 33), "seeds": (600, 601, 602, 603),
+                     "full_seeds": (), "fraction": {"horlbeck2018_k562": 0.4}},
+    "small_confirmation": {"subsets": (40, 41, 42, 43), "seeds": (700, 701, 702),
+                           "full_seeds": {"norman2019": (700, 701, 702, 703, 704)},
+                           "fraction": {"horlbeck2018_k562": 0.4}},
 }
+#: Phases of the small-screen study.
+SMALL_PHASES = ("small_tuning", "small_confirmation")
 #: Paper Table 2 and the reference implementation (anchors.md), full screens, MPE, round 4.
 PAPER = {"norman2019": 144, "horlbeck2018_k562": 94}
 REFERENCE = {"norman2019": (138.8, 1.5), "horlbeck2018_k562": (100.2, 2.7)}
@@ -149,8 +175,20 @@ class Design:
 SCALE = {"mode": "genes"}
 
 
-def load_design(base: str, subset: int) -> tuple[Design, object]:
-    """(design, screen) for a bundled screen (``subset = -1``) or one of its subsets."""
+def phase_fraction(phase: str, base: str) -> float:
+    """Share of genes kept by the subsets of ``base`` in ``phase`` (default 0.6)."""
+    return float(PHASES[phase].get("fraction", {}).get(base, FRACTION))
+
+
+def phase_full_seeds(phase: str, base: str) -> tuple[int, ...]:
+    """Campaign seeds on the full ``base`` screen in ``phase`` (per screen or for all)."""
+    seeds = PHASES[phase]["full_seeds"]
+    return tuple(seeds.get(base, ())) if isinstance(seeds, dict) else tuple(seeds)
+
+
+def load_design(base: str, subset: int, fraction: float = FRACTION) -> tuple[Design, object]:
+    """(design, screen) for a bundled screen (``subset = -1``) or one of its subsets
+    (``fraction`` of its genes)."""
     import naiad_bo
     from naiad_bo.data import subsample_genes
 
@@ -158,7 +196,7 @@ def load_design(base: str, subset: int) -> tuple[Design, object]:
     initial, batch = SIZES[base]
     if subset < 0:
         return Design(base, base, -1, full.n_genes, full.n_pairs, initial, batch, TOP_K), full
-    screen = subsample_genes(full, FRACTION, seed=subset)
+    screen = subsample_genes(full, fraction, seed=subset)
     f = screen.n_pairs / full.n_pairs
     g = f if SCALE["mode"] == "pairs" else screen.n_genes / full.n_genes
     design = Design(screen.name, base, subset, screen.n_genes, screen.n_pairs,
@@ -173,6 +211,14 @@ def _none(d: Design) -> dict:
 
 def _nearest(d: Design) -> dict:
     return {"schedule": "norman_simpson_nearest" if d.table == "norman" else "horlbeck_nearest"}
+
+
+def _nearest_small(d: Design) -> dict:
+    # the candidate rule of the small-screen study: Table 5 read by the nearest row on
+    # screens of <= 200 genes (the Norman / Simpson rows), unchanged above
+    from naiad_bo.models.embedding_schedule import SMALL_SCREEN_MAX_GENES
+
+    return {"schedule": "norman_simpson_nearest"} if d.n_genes <= SMALL_SCREEN_MAX_GENES else {}
 
 
 def _size_column(d: Design) -> dict:
@@ -250,6 +296,8 @@ class Variant:
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("default", _none, _mpe, "NAIAD + MPE, Table 5 floor rule (the default)"),
     Variant("nearest", _nearest, _mpe, "Table 5 nearest row (log scale)"),
+    Variant("nearest_small", _nearest_small, _mpe,
+            "Table 5 nearest row on screens of <= 200 genes, floor above"),
     Variant("size_column", _size_column, _mpe, "Table 5 size column, as 2N/M of its screen"),
     Variant("refdims", _refdims, _mpe, "reference's fixed dims per round, our recipe"),
     Variant("refrecipe", _refrecipe, _mpe, "the reference implementation's whole recipe"),
@@ -273,14 +321,15 @@ def units(phase: str, variants: list[str], bases: list[str], quick: bool) -> lis
     """Work units ``(base, subset, seed, (variant, ...))``: variants that share surrogate
     options share one simulator and round 0."""
     spec = PHASES[phase]
-    subsets, seeds, full_seeds = spec["subsets"], spec["seeds"], spec["full_seeds"]
+    subsets, seeds = spec["subsets"], spec["seeds"]
     if quick:
-        subsets, seeds, full_seeds = subsets[:1], seeds[:1], ()
+        subsets, seeds = subsets[:1], seeds[:1]
     out = []
     for base in bases:
+        full_seeds = () if quick else phase_full_seeds(phase, base)
         layout = [(s, seeds) for s in subsets] + ([(-1, full_seeds)] if full_seeds else [])
         for subset, seed_list in layout:
-            design, _ = load_design(base, subset)
+            design, _ = load_design(base, subset, phase_fraction(phase, base))
             groups: dict[str, list[str]] = {}
             for v in variants:
                 groups.setdefault(_group_key(VARIANTS[v].options(design)), []).append(v)
@@ -299,7 +348,7 @@ def run_unit(unit: tuple, phase: str, quick: bool, scale: str = "genes") -> pd.D
 
     torch.set_num_threads(1)
     base, subset, seed, names = unit
-    design, screen = load_design(base, subset)
+    design, screen = load_design(base, subset, phase_fraction(phase, base))
     options = VARIANTS[names[0]].options(design)
     if quick:
         options = {**options, "epochs": 20}
@@ -456,6 +505,27 @@ def decide(summary: list[dict]) -> list[dict]:
     return out
 
 
+def decide_small(summary: list[dict]) -> list[dict]:
+    """The small-screen study's rule (module docstring), per variant: paired mean difference
+    to the default > 0 on the subsets of both bundled screens in ``small_tuning`` and again in
+    ``small_confirmation``; the full Norman screen is reported, not part of the rule."""
+    out = []
+    for v in sorted({r["variant"] for r in summary if r["phase"] in SMALL_PHASES} - {"default"}):
+        verdict: dict = {"variant": v}
+        for phase in SMALL_PHASES:
+            deltas = {r["base_screen"]: r.get("top_k_discovered_minus_default")
+                      for r in summary
+                      if r["variant"] == v and r["phase"] == phase and r["kind"] == "subsets"}
+            complete = len(deltas) == len(SIZES) and all(d is not None for d in deltas.values())
+            verdict[phase] = ({b: (round(d["mean"], 2), round(d["se"], 2))
+                               for b, d in deltas.items()} if complete else None)
+            verdict[f"{phase}_pass"] = bool(complete and all(d["mean"] > 0
+                                                             for d in deltas.values()))
+        verdict["adopt"] = all(verdict[f"{p}_pass"] for p in SMALL_PHASES)
+        out.append(verdict)
+    return out
+
+
 #: Variants judged by the non-inferiority rule (speed recipes), see the module docstring;
 #: ``default`` too when ``paper_recipe`` (the default before issue 12) ran beside it.
 SPEED_VARIANTS = ("fast", "fast_lr2", "fast10", "default")
@@ -519,8 +589,9 @@ def plot(last: pd.DataFrame, path: Path) -> None:
                            s=80, color="C3", label="full screen" if i == 0 else None)
         ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right", fontsize=7)
         ax.set_ylabel("top-k discovered / k at round 4")
-        ax.set_title(f"{base}, {phase}\n60% gene subsets (round sizes scaled by genes, k by "
-                     "pairs)", fontsize=8)
+        frac = round(100 * phase_fraction(phase, base))
+        ax.set_title(f"{base}, {phase}\n{frac}% gene subsets (round sizes scaled by genes, k "
+                     "by pairs)", fontsize=8)
         ax.legend(fontsize=6)
     fig.tight_layout()
     save_png(fig, path, dpi=110)
@@ -533,6 +604,7 @@ def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> d
     summary = summarize_phase(last)
     verdicts = decide(summary)
     speed_verdicts = decide_speed(summary)
+    small_verdicts = decide_small(summary)
     checks = []
     for r in summary:
         if r["variant"] == "default" and r["kind"] == "full":
@@ -548,7 +620,8 @@ def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> d
                            "pass": bool(d["mean"] >= 0),
                            "subsets_below": d.get("subsets_below")})
     payload = {**settings, "summary": summary, "verdicts": verdicts,
-               "speed_verdicts": speed_verdicts, "checks": checks,
+               "speed_verdicts": speed_verdicts, "small_screen_verdicts": small_verdicts,
+               "checks": checks,
                "paper": PAPER, "reference": REFERENCE, "held_out_k562_like": HELD_OUT}
     write_json(results / f"{stem}.json", payload, indent=1, default=float)
     plot(last, results / f"{stem}.png")
@@ -572,6 +645,8 @@ def report(records: pd.DataFrame, results: Path, stem: str, settings: dict) -> d
           f"default {HELD_OUT['default']}, our reference recipe {HELD_OUT['refrecipe']}")
     for v in verdicts:
         print(f"  verdict {v}")
+    for v in small_verdicts:
+        print(f"  small-screen verdict {v}")
     for v in speed_verdicts:
         failed = [c for c in v["cells"] if not c["pass"]]
         print(f"  speed verdict {v['variant']}: complete {v['complete']}, pass {v['pass']} "
@@ -623,9 +698,9 @@ def main() -> None:
         "scale": args.scale, "fraction": FRACTION, "rounds": ROUNDS, "phases": PHASES,
         "sizes": SIZES,
         "variants": {v.name: v.note for v in VARIANTS.values()},
-        "designs": {f"{b}/{s}": vars(load_design(b, s)[0]) for b in SIZES
-                    for s in sorted({*PHASES["tuning"]["subsets"],
-                                     *PHASES["confirmation"]["subsets"], -1})},
+        "designs": {f"{ph}/{b}/{s}": vars(load_design(b, s, phase_fraction(ph, b))[0])
+                    for ph in sorted(set(records["phase"])) for b in SIZES
+                    for s in sorted({*PHASES[ph]["subsets"], -1})},
         "threads": 1, "executor": args.executor, "workers": args.workers,
         "wall_s_this_invocation": time.perf_counter() - t0,
         "sum_unit_cpu_s": float(records.drop_duplicates(
