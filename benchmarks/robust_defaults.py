@@ -71,6 +71,18 @@ the default only if its paired mean difference to the default is > 0 on the subs
 sources in both phases. Table 1 is unaffected (floor and nearest pick the same row at
 2N/M = 4, 10 and 20).
 
+**Additive screens** (diagnostic, declared before it ran; ``--phase additive``). On the
+held-out K562-like screen the reference implementation beat our default (156.0 vs 151.6),
+which no bundled screen or subset reproduced. The paper's Jurkat screen, the other Horlbeck
+screen, is much easier than K562 (uniform sampling finds 79 vs 39 of the top-200): its top
+pairs follow the single effects more closely. The phase makes both bundled screens more
+additive (:func:`naiad_bo.data.scale_interactions`, interaction residuals x 0.6, so the
+additive rule's top-200 holds 83 of K562's true top-200 instead of 37) and runs the default,
+the reference recipe and the reference dims on the full screens (seeds 800-804) and on 60%
+subsets 50-53 (seeds 800-802). Reading: if the default is below the reference recipe there
+(paired mean < 0 on the full K562 screen and its subsets), the held-out loss is reproduced and
+these screens join the tuning set; otherwise the proxy does not explain it.
+
 Writes ``results/robust_defaults_records.csv`` (every round of every campaign),
 ``robust_defaults.csv`` (last round, one row per campaign), ``robust_defaults.json``
 (settings, summaries, paired tests, checks) and ``robust_defaults.png``, with provenance.
@@ -132,6 +144,12 @@ PHASES = {
     "small_confirmation": {"subsets": (40, 41, 42, 43), "seeds": (700, 701, 702),
                            "full_seeds": {"norman2019": (700, 701, 702, 703, 704)},
                            "fraction": {"horlbeck2018_k562": 0.4}},
+    #: Diagnostic (declared before it ran): screens made more additive than the bundled ones
+    #: (:func:`naiad_bo.data.scale_interactions`, interactions x 0.6: the additive rule's
+    #: top-200 holds 83 instead of 37 of K562's true top-200), like the held-out K562-like
+    #: screen on which the reference implementation beat our default.
+    "additive": {"subsets": (50, 51, 52, 53), "seeds": (800, 801, 802),
+                 "full_seeds": (800, 801, 802, 803, 804), "interaction_factor": 0.6},
 }
 #: Phases of the small-screen study.
 SMALL_PHASES = ("small_tuning", "small_confirmation")
@@ -186,16 +204,29 @@ def phase_full_seeds(phase: str, base: str) -> tuple[int, ...]:
     return tuple(seeds.get(base, ())) if isinstance(seeds, dict) else tuple(seeds)
 
 
-def load_design(base: str, subset: int, fraction: float = FRACTION) -> tuple[Design, object]:
+def phase_screen(phase: str, base: str):
+    """The bundled screen ``base`` as ``phase`` uses it (interactions scaled where it says)."""
+    import naiad_bo
+    from naiad_bo.data import scale_interactions
+
+    screen = naiad_bo.load_screen(base)
+    factor = PHASES[phase].get("interaction_factor")
+    return screen if factor is None else scale_interactions(screen, factor)
+
+
+def load_design(base: str, subset: int, fraction: float = FRACTION,
+                phase: str | None = None) -> tuple[Design, object]:
     """(design, screen) for a bundled screen (``subset = -1``) or one of its subsets
-    (``fraction`` of its genes)."""
+    (``fraction`` of its genes); ``phase`` may transform the screen first
+    (:func:`phase_screen`)."""
     import naiad_bo
     from naiad_bo.data import subsample_genes
 
-    full = naiad_bo.load_screen(base)
+    full = naiad_bo.load_screen(base) if phase is None else phase_screen(phase, base)
     initial, batch = SIZES[base]
     if subset < 0:
-        return Design(base, base, -1, full.n_genes, full.n_pairs, initial, batch, TOP_K), full
+        return Design(full.name, base, -1, full.n_genes, full.n_pairs, initial, batch,
+                      TOP_K), full
     screen = subsample_genes(full, fraction, seed=subset)
     f = screen.n_pairs / full.n_pairs
     g = f if SCALE["mode"] == "pairs" else screen.n_genes / full.n_genes
@@ -329,7 +360,7 @@ def units(phase: str, variants: list[str], bases: list[str], quick: bool) -> lis
         full_seeds = () if quick else phase_full_seeds(phase, base)
         layout = [(s, seeds) for s in subsets] + ([(-1, full_seeds)] if full_seeds else [])
         for subset, seed_list in layout:
-            design, _ = load_design(base, subset, phase_fraction(phase, base))
+            design, _ = load_design(base, subset, phase_fraction(phase, base), phase)
             groups: dict[str, list[str]] = {}
             for v in variants:
                 groups.setdefault(_group_key(VARIANTS[v].options(design)), []).append(v)
@@ -348,7 +379,7 @@ def run_unit(unit: tuple, phase: str, quick: bool, scale: str = "genes") -> pd.D
 
     torch.set_num_threads(1)
     base, subset, seed, names = unit
-    design, screen = load_design(base, subset, phase_fraction(phase, base))
+    design, screen = load_design(base, subset, phase_fraction(phase, base), phase)
     options = VARIANTS[names[0]].options(design)
     if quick:
         options = {**options, "epochs": 20}
@@ -488,10 +519,12 @@ def summarize_phase(last: pd.DataFrame) -> list[dict]:
 def decide(summary: list[dict]) -> list[dict]:
     """The pre-declared adoption rule, evaluated per variant (see the module docstring)."""
     out = []
-    variants = sorted({r["variant"] for r in summary} - {"default"})
+    variants = sorted({r["variant"] for r in summary if r["phase"] not in SMALL_PHASES}
+                      - {"default"})
     for v in variants:
         verdict = {"variant": v}
-        for phase in [p for p in PHASES if any(r["phase"] == p for r in summary)]:
+        for phase in [p for p in PHASES if p not in SMALL_PHASES
+                      and any(r["phase"] == p for r in summary)]:
             deltas = {r["base_screen"]: r.get("top_k_discovered_minus_default")
                       for r in summary
                       if r["variant"] == v and r["phase"] == phase and r["kind"] == "subsets"}
@@ -698,7 +731,7 @@ def main() -> None:
         "scale": args.scale, "fraction": FRACTION, "rounds": ROUNDS, "phases": PHASES,
         "sizes": SIZES,
         "variants": {v.name: v.note for v in VARIANTS.values()},
-        "designs": {f"{ph}/{b}/{s}": vars(load_design(b, s, phase_fraction(ph, b))[0])
+        "designs": {f"{ph}/{b}/{s}": vars(load_design(b, s, phase_fraction(ph, b), ph)[0])
                     for ph in sorted(set(records["phase"])) for b in SIZES
                     for s in sorted({*PHASES[ph]["subsets"], -1})},
         "threads": 1, "executor": args.executor, "workers": args.workers,

@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "list_screens": "naiad_bo.data.bundled",
     "load_screen": "naiad_bo.data.bundled",
     "resolve_screen": "naiad_bo.data.bundled",
+    "scale_interactions": "naiad_bo.data.interaction_scaling",
     "subsample_genes": "naiad_bo.data.subsample",
     "subsampled_screens": "naiad_bo.data.subsample",
 }
@@ -35,12 +36,14 @@ __all__ = [
     "list_screens",
     "load_screen",
     "resolve_screen",
+    "scale_interactions",
     "subsample_genes",
     "subsampled_screens",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from naiad_bo.data.bundled import SCREENS, list_screens, load_screen, resolve_screen
+    from naiad_bo.data.interaction_scaling import scale_interactions
     from naiad_bo.data.screen import LoadReport, PairScreen, ScreenFormatError, ScreenWarning
     from naiad_bo.data.subsample import subsample_genes, subsampled_screens
     from naiad_bo.data.symbols import SymbolNormalizer
