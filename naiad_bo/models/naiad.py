@@ -36,6 +36,16 @@ class NaiadConfig(EnsembleConfig):
             accurate or better here and is cheaper).
         output_init_scale: Std of the read-out weights in units of ``1/sqrt(width)``.
         linear_skip: Add ``c0 + c1 (y_a + y_b)`` initialised at its least-squares fit.
+        anchor_no_effect: Anchor the single-gene branch at "no effect" (the reference
+            implementation's parameterisation): single effects only scaled to unit sd, not
+            centred, so the input origin is a gene without effect; no bias in the branch's
+            hidden layer, so every kink of ``phi([lo, hi] W1)`` passes through that origin;
+            and network outputs measured from the no-effect level ``y = 0`` (a constant
+            offset ``z_0 = T(0)`` of the outcome transform ``T``). A pair of inert genes is
+            then predicted inert by the single branch, and for ReLU the branch is positively
+            homogeneous: it extrapolates along rays from the no-effect point. Assumes scores
+            where 0 means no effect (log-fold changes such as the growth phenotype gamma of
+            every bundled screen).
     """
 
     embed_dim: int | None = None
@@ -44,6 +54,7 @@ class NaiadConfig(EnsembleConfig):
     activation: str = "relu"
     output_init_scale: float = 1.0
     linear_skip: bool = False
+    anchor_no_effect: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,8 +67,9 @@ class NaiadConfig(EnsembleConfig):
         if self.activation not in ("gelu", "relu"):
             raise ValueError(f"activation must be 'gelu' or 'relu', got {self.activation!r}")
         check_float("output_init_scale", self.output_init_scale)
-        if not isinstance(self.linear_skip, bool):
-            raise TypeError(f"linear_skip must be a bool, got {self.linear_skip!r}")
+        for name in ("linear_skip", "anchor_no_effect"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
 
     @classmethod
     def _coerce(cls, name: str, value: Any) -> Any:
@@ -138,7 +150,8 @@ class NaiadEnsemble(PairEnsembleModel):
 
     def _build_network(self, data: PairTrainingData, generator: torch.Generator) -> nn.Module:
         cfg = self.config
-        x = self.standardized_single_effects()
+        anchored = cfg.anchor_no_effect
+        x = self.scaled_single_effects() if anchored else self.standardized_single_effects()
         skip = None
         if cfg.linear_skip:
             skip = _symmetric_linear_fit(x, data.X, data.targets)
@@ -152,8 +165,22 @@ class NaiadEnsemble(PairEnsembleModel):
             activation=cfg.activation,
             output_init_scale=float(cfg.output_init_scale),
             skip_init=skip,
+            single_bias=not anchored,
+            output_offset=self._no_effect_level() if anchored else 0.0,
             generator=generator,
         )
+
+    def _no_effect_level(self) -> float:
+        """``T(0)``: the score 0 (no effect) in the members' transformed units."""
+        tf = self.outcome_transform if hasattr(self, "outcome_transform") else None
+        zero = torch.zeros(1, 1, dtype=torch.float64, device=self.single_effects.device)
+        return float(zero.squeeze() if tf is None else tf(zero)[0].squeeze())
+
+    def scaled_single_effects(self) -> torch.Tensor:
+        """Single effects scaled to unit sd over all ``M`` genes, not centred (``(M,)``)."""
+        se = self.single_effects
+        sd = se.std() if se.numel() > 1 else se.new_tensor(0.0)
+        return se / torch.where(sd > 0, sd, 1.0)
 
 
 class FastNaiadEnsemble(NaiadEnsemble):

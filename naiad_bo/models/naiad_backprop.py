@@ -67,7 +67,7 @@ def loss_and_grads(
         return None
     act = net.activation
     ya, yb = net.x[a], net.x[b]
-    pred = torch.zeros(net.ensemble_size, n, dtype=net.x.dtype, device=net.x.device)
+    pred = net.z0.expand(net.ensemble_size, n).clone()
     if net.single_dim:
         lo, hi = torch.minimum(ya, yb), torch.maximum(ya, yb)
         out1, saved1 = single_effect_branch(lo, hi, net.w1, net.b1, net.a1, act, keep=True)

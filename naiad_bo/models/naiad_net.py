@@ -247,6 +247,8 @@ class NaiadNet(nn.Module):
             initialisation (relative to ``1/sqrt(width)``).
         skip_init: ``(c0, c1)`` initial linear skip coefficients (e.g. the least-squares
             fit); ``None`` disables the skip term (paper architecture).
+        single_bias: learn ``b1``; False keeps it a zero buffer (kinks through the origin).
+        output_offset: constant ``z_0`` added to every output (a buffer, not trained).
         generator: the only source of randomness for initialisation.
     """
 
@@ -260,6 +262,8 @@ class NaiadNet(nn.Module):
         activation: str = "relu",
         output_init_scale: float = 1.0,
         skip_init: tuple[float, float] | None = None,
+        single_bias: bool = True,
+        output_offset: float = 0.0,
         generator: torch.Generator,
     ) -> None:
         super().__init__()
@@ -283,7 +287,10 @@ class NaiadNet(nn.Module):
         if H:
             # inputs are standardised: unit-scale W1/b1 spread the kinks over the data range
             self.w1 = randn(s, 2, H, std=1.0)
-            self.b1 = randn(s, H, std=1.0)
+            if single_bias:
+                self.b1 = randn(s, H, std=1.0)
+            else:
+                self.register_buffer("b1", torch.zeros(s, H, dtype=torch.float64))
             self.a1 = randn(s, H, std=output_init_scale / math.sqrt(H))
         if p:
             self.emb = randn(s, M, p, std=1.0)
@@ -297,6 +304,7 @@ class NaiadNet(nn.Module):
             self.c0 = nn.Parameter(torch.full((s, 1), c0, dtype=torch.float64))
             self.c1 = nn.Parameter(torch.full((s, 1), c1, dtype=torch.float64))
         self.has_skip = skip_init is not None
+        self.register_buffer("z0", torch.tensor(float(output_offset), dtype=torch.float64))
         self._table: Tensor | None = None
         #: None = choose the kernel path by device (:func:`uses_member_loops`); True / False
         #: force the per-member CPU kernels / the batched device path (tests, benchmarks).
@@ -304,6 +312,11 @@ class NaiadNet(nn.Module):
         #: None = use the exact row-run kernels (:mod:`~naiad_bo.models.run_kernels`) for
         #: no-grad scoring on the CPU; True / False force them on / off on any device.
         self.run_kernels: bool | None = None
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: D105
+        # weights saved before the output offset existed had none (it was 0)
+        state_dict.setdefault(prefix + "z0", torch.zeros_like(self.z0))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ helpers
     def _gene_table(self, genes: Tensor | None = None) -> Tensor:
@@ -367,12 +380,12 @@ class NaiadNet(nn.Module):
             lo, hi = torch.minimum(a, b), torch.maximum(a, b)  # (a, b) and (b, a) alike
             runs = row_runs(lo)
             if runs is not None:
-                return score_row_runs(self, lo, hi, runs)
+                return score_row_runs(self, lo, hi, runs) + self.z0
         ya, yb = self.x[a], self.x[b]
         n = a.numel()
         act = self.activation
         loops = uses_member_loops(self.x.device) if self.member_loops is None else self.member_loops
-        out = torch.zeros(self.ensemble_size, n, dtype=self.x.dtype, device=self.x.device)
+        out = self.z0.expand(self.ensemble_size, n).clone()  # zeros unless anchored
         if self.single_dim:
             lo, hi = torch.minimum(ya, yb), torch.maximum(ya, yb)
             if not loops:

@@ -11,11 +11,11 @@ from naiad_bo.models.naiad_net import NaiadNet
 from naiad_bo.models.training import train_members
 
 
-def _net(act="relu", skip=None, M=40, p=4, H=16, dtype=torch.float32, seed=0):
+def _net(act="relu", skip=None, M=40, p=4, H=16, dtype=torch.float32, seed=0, **kw):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(M, generator=g, dtype=torch.float64)
     net = NaiadNet(x, ensemble_size=3, embed_dim=p, single_dim=H, activation=act,
-                   skip_init=skip, generator=g).to(dtype)
+                   skip_init=skip, generator=g, **kw).to(dtype)
     a, b = torch.randint(0, M, (60,), generator=g), torch.randint(0, M, (60,), generator=g)
     z = torch.randn(60, generator=g, dtype=torch.float64).to(dtype)
     return net, a, b, z
@@ -40,6 +40,18 @@ def test_gradients_equal_autograd_bit_for_bit(act, weighted, p, H):
     loss, grads = loss_and_grads(net, a, b, z, w)
     assert torch.equal(loss, ref_loss)
     assert set(grads) == set(ref)
+    for k in ref:
+        assert torch.equal(grads[k], ref[k]), k
+
+
+@pytest.mark.parametrize("act", ["relu", "gelu"])
+def test_anchored_network_gradients_equal_autograd_bit_for_bit(act):
+    # no-effect anchoring: zero b1 buffer (no gradient) and a constant output offset
+    net, a, b, z = _net(act, single_bias=False, output_offset=-0.8)
+    assert "b1" not in dict(net.named_parameters()) and float(net.z0) == pytest.approx(-0.8)
+    ref_loss, ref = _autograd(net, a, b, z, None)
+    loss, grads = loss_and_grads(net, a, b, z, None)
+    assert torch.equal(loss, ref_loss)
     for k in ref:
         assert torch.equal(grads[k], ref[k]), k
 

@@ -106,6 +106,38 @@ def test_whole_net_matches_plain_formula():
     torch.testing.assert_close(net(a, b), want)
 
 
+@pytest.mark.parametrize("n", [5, 200])
+def test_anchored_single_branch_is_zero_at_the_origin_and_homogeneous(n):
+    """single_bias=False: phi([lo, hi] W1) A1 + z0, so f(0, 0) = z0 and, for ReLU,
+    f(t x) - z0 = t (f(x) - z0) for t > 0 (rays from the no-effect point)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(M, generator=g, dtype=torch.float64)
+    x[:3] = 0.0
+    a, b = _pairs(n)
+    outs = []
+    for scale in (1.0, 2.5):
+        net = NaiadNet(x * scale, ensemble_size=S, embed_dim=0, single_dim=16,
+                       single_bias=False, output_offset=0.3,
+                       generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():  # no-grad scoring uses the row-run kernels on long runs
+            outs.append((net(a, b), net(torch.tensor([0, 1]), torch.tensor([2, 0]))))
+    assert torch.equal(outs[0][1], torch.full((S, 2), 0.3, dtype=torch.float64))
+    torch.testing.assert_close(outs[1][0] - 0.3, 2.5 * (outs[0][0] - 0.3))
+    net.run_kernels = False
+    with torch.no_grad():
+        torch.testing.assert_close(net(a, b), outs[1][0])  # run and per-pair kernels agree
+
+
+def test_state_dicts_saved_before_the_offset_existed_still_load():
+    net = _net()
+    state = {k: v for k, v in net.state_dict().items() if k != "z0"}
+    fresh = _net(output_offset=0.7)
+    fresh.load_state_dict(state)
+    assert float(fresh.z0) == 0.0
+    a, b = _pairs(30)
+    assert torch.equal(fresh(a, b), net(a, b))
+
+
 def test_table_paths_and_gene_cache_agree():
     net = _net()
     a, b = _pairs(8)  # 2n < M: per-pair gene subset
