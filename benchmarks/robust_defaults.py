@@ -271,6 +271,14 @@ def _refrecipe(d: Design) -> dict:
             "single_dim": 64 if d.table == "norman" else 256}
 
 
+def _anchored(d: Design) -> dict:
+    return {"anchor_no_effect": True}
+
+
+def _anchored_gelu(d: Design) -> dict:
+    return {"anchor_no_effect": True, "activation": "gelu"}
+
+
 def _cv3(d: Design) -> dict:
     from naiad_bo.models import CrossValidatedVarianceScale
 
@@ -335,6 +343,10 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("hit", _none, _hit, "probability of hit, estimated top-k cut-off"),
     Variant("cv3_hit", _cv3, _hit, "hit on the CV-variance-scaled posterior"),
     Variant("ens10", _ens10, _mpe, "10 members"),
+    Variant("anchored", _anchored, _mpe,
+            "single branch anchored at no effect (the reference's parameterisation)"),
+    Variant("anchored_gelu", _anchored_gelu, _mpe, "anchored, GELU (the reference's "
+            "single-branch activation)"),
     Variant("paper_recipe", _paper_recipe, _mpe,
             "lr 1e-2, 500 (Norman-size) / 200 epochs (the default before issue 12)"),
     Variant("fast", _fast, _mpe, "lr 3e-2, 120 (Norman-size) / 60 epochs"),
