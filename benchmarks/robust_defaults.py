@@ -330,6 +330,7 @@ class Variant:
     options: Callable[[Design], dict]
     acquisition: Callable[[Design], str]
     note: str
+    surrogate: str = "naiad"
 
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
@@ -347,6 +348,10 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             "single branch anchored at no effect (the reference's parameterisation)"),
     Variant("anchored_gelu", _anchored_gelu, _mpe, "anchored, GELU (the reference's "
             "single-branch activation)"),
+    Variant("refnet", _none, _mpe, "the reference implementation's member network "
+            "(naiad-reference), our recipe", "naiad-reference"),
+    Variant("refnet_recipe", _refrecipe, _mpe, "the reference network with the reference "
+            "recipe: a stand-in for the reference implementation", "naiad-reference"),
     Variant("paper_recipe", _paper_recipe, _mpe,
             "lr 1e-2, 500 (Norman-size) / 200 epochs (the default before issue 12)"),
     Variant("fast", _fast, _mpe, "lr 3e-2, 120 (Norman-size) / 60 epochs"),
@@ -356,8 +361,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
 )}
 
 
-def _group_key(options: dict) -> str:
-    return repr(sorted(options.items()))
+def _group_key(variant: Variant, options: dict) -> str:
+    return repr((variant.surrogate, sorted(options.items())))
 
 
 def units(phase: str, variants: list[str], bases: list[str], quick: bool) -> list[tuple]:
@@ -375,7 +380,8 @@ def units(phase: str, variants: list[str], bases: list[str], quick: bool) -> lis
             design, _ = load_design(base, subset, phase_fraction(phase, base), phase)
             groups: dict[str, list[str]] = {}
             for v in variants:
-                groups.setdefault(_group_key(VARIANTS[v].options(design)), []).append(v)
+                groups.setdefault(_group_key(VARIANTS[v], VARIANTS[v].options(design)),
+                                  []).append(v)
             for seed in seed_list:
                 for names in groups.values():
                     out.append((base, subset, int(seed), tuple(names)))
@@ -396,8 +402,8 @@ def run_unit(unit: tuple, phase: str, quick: bool, scale: str = "genes") -> pd.D
     if quick:
         options = {**options, "epochs": 20}
     sim = CampaignSimulator(
-        screen, "naiad", initial=design.initial, batch=design.batch, rounds=ROUNDS,
-        protocol="paper", top_k=design.top_k, surrogate_options=options,
+        screen, VARIANTS[names[0]].surrogate, initial=design.initial, batch=design.batch,
+        rounds=ROUNDS, protocol="paper", top_k=design.top_k, surrogate_options=options,
         surrogate_label=names[0],
     )
     acqs = [VARIANTS[n].acquisition(design) for n in names]

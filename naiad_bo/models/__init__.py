@@ -18,6 +18,7 @@ from naiad_bo.models.naiad_net import NaiadNet
 from naiad_bo.models.noise import replicate_noise_variance
 from naiad_bo.models.pair_ensemble import PairEnsembleModel, PairTrainingData
 from naiad_bo.models.recover import BlissOffset, RecoverConfig, RecoverEnsemble
+from naiad_bo.models.reference_naiad import ReferenceNaiadConfig, ReferenceNaiadEnsemble
 from naiad_bo.models.sampler import EnsembleMemberSampler
 from naiad_bo.models.single_sum import SingleEffectSumModel
 from naiad_bo.models.validation import NotFittedError, as_gene_pairs

@@ -14,12 +14,14 @@ from naiad_bo.models.embedding_mlp import EmbeddingMLPEnsemble
 from naiad_bo.models.linear import AdditiveLinearModel
 from naiad_bo.models.naiad import FastNaiadEnsemble, NaiadEnsemble
 from naiad_bo.models.recover import RecoverEnsemble
+from naiad_bo.models.reference_naiad import ReferenceNaiadEnsemble
 from naiad_bo.models.single_sum import SingleEffectSumModel
 
 #: CLI name -> surrogate class.
 MODELS: dict[str, type] = {
     "naiad": NaiadEnsemble,
     "naiad-fast": FastNaiadEnsemble,
+    "naiad-reference": ReferenceNaiadEnsemble,
     "linear": AdditiveLinearModel,
     "sum": SingleEffectSumModel,
     "mlp": EmbeddingMLPEnsemble,
