@@ -14,6 +14,7 @@ from naiad_bo.models import (
     FastNaiadEnsemble,
     NaiadEnsemble,
     RecoverEnsemble,
+    ReferenceNaiadEnsemble,
     SingleEffectSumModel,
 )
 from naiad_bo.models.registry import MODELS, UnknownModelError, get_model_class
@@ -23,6 +24,7 @@ def test_names_and_classes():
     assert MODELS == {
         "naiad": NaiadEnsemble,
         "naiad-fast": FastNaiadEnsemble,
+        "naiad-reference": ReferenceNaiadEnsemble,
         "linear": AdditiveLinearModel,
         "sum": SingleEffectSumModel,
         "mlp": EmbeddingMLPEnsemble,
