@@ -176,12 +176,6 @@ class NaiadEnsemble(PairEnsembleModel):
         zero = torch.zeros(1, 1, dtype=torch.float64, device=self.single_effects.device)
         return float(zero.squeeze() if tf is None else tf(zero)[0].squeeze())
 
-    def scaled_single_effects(self) -> torch.Tensor:
-        """Single effects scaled to unit sd over all ``M`` genes, not centred (``(M,)``)."""
-        se = self.single_effects
-        sd = se.std() if se.numel() > 1 else se.new_tensor(0.0)
-        return se / torch.where(sd > 0, sd, 1.0)
-
 
 class FastNaiadEnsemble(NaiadEnsemble):
     r""":class:`NaiadEnsemble` with 3.3x fewer Adam steps on Horlbeck-size screens.

@@ -305,6 +305,8 @@ class NaiadNet(nn.Module):
             self.c1 = nn.Parameter(torch.full((s, 1), c1, dtype=torch.float64))
         self.has_skip = skip_init is not None
         self.register_buffer("z0", torch.tensor(float(output_offset), dtype=torch.float64))
+        #: Whether outputs carry an offset (a Python flag: no host sync on the hot path).
+        self.has_offset = float(output_offset) != 0.0
         self._table: Tensor | None = None
         #: None = choose the kernel path by device (:func:`uses_member_loops`); True / False
         #: force the per-member CPU kernels / the batched device path (tests, benchmarks).
@@ -380,7 +382,8 @@ class NaiadNet(nn.Module):
             lo, hi = torch.minimum(a, b), torch.maximum(a, b)  # (a, b) and (b, a) alike
             runs = row_runs(lo)
             if runs is not None:
-                return score_row_runs(self, lo, hi, runs) + self.z0
+                out = score_row_runs(self, lo, hi, runs)
+                return out + self.z0 if self.has_offset else out
         ya, yb = self.x[a], self.x[b]
         n = a.numel()
         act = self.activation

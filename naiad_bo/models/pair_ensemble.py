@@ -302,9 +302,18 @@ class PairEnsembleModel(EnsembleModel):
 
     def standardized_single_effects(self) -> Tensor:
         """Single effects centred and scaled over all ``M`` genes (float64 ``(M,)``)."""
+        return (self.single_effects - self.single_effects.mean()) / self._single_effect_scale()
+
+    def scaled_single_effects(self) -> Tensor:
+        """Single effects scaled to unit sd over all ``M`` genes, not centred (``(M,)``): 0
+        stays "no effect"."""
+        return self.single_effects / self._single_effect_scale()
+
+    def _single_effect_scale(self) -> Tensor:
+        """The single effects' sd, or 1 where it is 0 or undefined (no host sync)."""
         se = self.single_effects
         sd = se.std() if se.numel() > 1 else se.new_tensor(0.0)
-        return (se - se.mean()) / torch.where(sd > 0, sd, 1.0)  # no host sync (any device)
+        return torch.where(sd > 0, sd, 1.0)
 
     # ------------------------------------------------------------------ training
     def fit(
