@@ -314,6 +314,11 @@ def _fast_lr2(d: Design) -> dict:
     return {"lr": 2e-2, "epochs": 150 if d.table == "norman" else 70}
 
 
+def _single64(d: Design) -> dict:
+    # a 64-wide single-gene branch on every screen (Norman-size screens already use 64)
+    return {"single_dim": 64}
+
+
 def _mpe(d: Design) -> str:
     return "mpe"
 
@@ -352,6 +357,9 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             "(naiad-reference), our recipe", "naiad-reference"),
     Variant("refnet_recipe", _refrecipe, _mpe, "the reference network with the reference "
             "recipe: a stand-in for the reference implementation", "naiad-reference"),
+    Variant("refnet_h64", _single64, _mpe, "naiad-reference with a 64-wide single branch "
+            "on every screen (a 16x cheaper H x H layer on Horlbeck-size screens)",
+            "naiad-reference"),
     Variant("paper_recipe", _paper_recipe, _mpe,
             "lr 1e-2, 500 (Norman-size) / 200 epochs (the default before issue 12)"),
     Variant("fast", _fast, _mpe, "lr 3e-2, 120 (Norman-size) / 60 epochs"),
