@@ -131,6 +131,8 @@ EXTRA_GRID = {
     "naiad_fast": ("naiad-fast", {}, GRID["naiad"][2]),
     # the same with 10 members on K562 (robust_defaults' fast10; --out acquisition_fast10)
     "naiad_fast10": ("naiad-fast", {"horlbeck2018_k562": {"ensemble_size": 10}}, ("mpe",)),
+    # the reference implementation's member network (issue 11; --out acquisition_reference)
+    "naiad_reference": ("naiad-reference", {}, ("mpe",)),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}
