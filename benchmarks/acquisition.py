@@ -484,6 +484,8 @@ def main() -> None:
         for s in screens if s in PAPER_DISCOVERED
     }
     plotted = frame[[(s, a) in PLOTTED for s, a in zip(frame["surrogate"], frame["acquisition"])]]
+    if plotted.empty:  # a run of extra labels only (e.g. --surrogates naiad_reference)
+        plotted = frame
     plot_campaigns(plotted, results / f"{args.out}.png", references=refs,
                    title=f"Acquisition campaigns, paper protocol, {len(seeds)} seeds "
                    "(markers: paper / reference at the last round)", metadata=png_metadata())

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DEFAULT_SURROGATE",
     "SELECT_OPTIONS",
     "AcquisitionSpec",
     "SpecError",
@@ -45,6 +46,16 @@ __all__ = [
     "parse_options",
     "parse_value",
 ]
+
+#: The surrogate of every campaign that names none (``Campaign``, the simulator, ``naiad-bo
+#: simulate`` / ``recommend``, the Ax loop): NAIAD with the reference implementation's member
+#: network (:class:`~naiad_bo.models.ReferenceNaiadEnsemble`). It found more of the top pairs
+#: than ``"naiad"`` (:class:`~naiad_bo.models.NaiadEnsemble`) on gene-subsampled screens of
+#: both bundled screens, on fresh confirmation subsets and seeds, on both full screens and on a
+#: more additive K562, at equal or lower Table-1 RMSE (``benchmarks/README.md``, "The
+#: reference member network"); it costs ~15x ``"naiad"``'s fit on Horlbeck-size screens, so
+#: ``"naiad"`` stays the fast choice (and the genome-scale round's default).
+DEFAULT_SURROGATE = "naiad-reference"
 
 #: Options of :func:`~naiad_bo.acquisition.select_batch` that an :class:`AcquisitionSpec`
 #: routes to the batch selection (every other option goes to the acquisition).

@@ -49,6 +49,7 @@ from ax.core.trial_status import TrialStatus
 
 from naiad_bo import __version__
 from naiad_bo.direction import Direction
+from naiad_bo.specs import DEFAULT_SURROGATE
 
 __all__ = [
     "FORMAT",
@@ -109,7 +110,7 @@ def create_experiment(
     name: str = "campaign",
     control: str = "negative",
     direction: Direction | str | None = None,
-    surrogate: str = "naiad",
+    surrogate: str = DEFAULT_SURROGATE,
     acquisition: str = "mpe",
     seed: int = 0,
     self_pairs: bool = True,

@@ -58,6 +58,7 @@ from naiad_bo.ax.experiment import (
 )
 from naiad_bo.ax.generation import GEN_METADATA_KEY, build_campaign, make_generation_strategy
 from naiad_bo.ax.storage import Store
+from naiad_bo.specs import DEFAULT_SURROGATE
 
 __all__ = [
     "NEXT_COLUMNS",
@@ -326,7 +327,7 @@ def recommend(
     batch: int,
     out: str | os.PathLike,
     *,
-    surrogate: str = "naiad",
+    surrogate: str = DEFAULT_SURROGATE,
     acquisition: str = "mpe",
     seed: int = 0,
     controls: Sequence[str] = DEFAULT_CONTROLS,
@@ -431,7 +432,7 @@ def recommend(
 
 def _check_settings(experiment, **given: Any) -> None:
     props = experiment_settings(experiment)
-    defaults = {"surrogate": "naiad", "acquisition": "mpe", "seed": 0}
+    defaults = {"surrogate": DEFAULT_SURROGATE, "acquisition": "mpe", "seed": 0}
     differ = {k: (v, props[k]) for k, v in given.items()
               if v is not None and v != defaults[k] and v != props[k]}
     if differ:

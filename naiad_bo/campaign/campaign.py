@@ -49,7 +49,7 @@ rejected ``tell`` attaches nothing):
 Example (the lab path)::
 
     screen = naiad_bo.PairScreen.from_csv("pilot.csv")        # single effects + pilot pairs
-    campaign = naiad_bo.Campaign(screen, surrogate="naiad", acquisition="mpe", seed=0)
+    campaign = naiad_bo.Campaign(screen, acquisition="mpe", seed=0)  # naiad-reference
     campaign.ask(96).to_csv("next_library.csv", index=False)
     campaign.save("campaign.json")
     # ... measure ..., later:
@@ -85,7 +85,7 @@ from naiad_bo.campaign.seeds import STREAM_ACQ, STREAM_MODEL, Clock, derive_seed
 from naiad_bo.direction import Direction
 from naiad_bo.prediction import predict_mean_std
 from naiad_bo.space import CandidateSet, PairSet, PairSpace
-from naiad_bo.specs import AcquisitionSpec, SurrogateSpec
+from naiad_bo.specs import DEFAULT_SURROGATE, AcquisitionSpec, SurrogateSpec
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -167,7 +167,8 @@ class Campaign:
         screen: A :class:`~naiad_bo.PairScreen` (or bundled name / CSV path) holding what is
             measured so far: single-gene effects plus pilot pairs (no pilot pairs is allowed;
             the first batch is then uniform).
-        surrogate: Spec string (``"naiad"``, ``"naiad:epochs=100"``), a model class or a
+        surrogate: Spec string (default :data:`~naiad_bo.specs.DEFAULT_SURROGATE`,
+            ``"naiad-reference"``; ``"naiad"``, ``"naiad:epochs=100"``), a model class or a
             factory ``f(single_effects, seed=..., **options)``
             (:class:`~naiad_bo.specs.SurrogateSpec`).
         acquisition: Spec string (``"mpe"``, ``"mpe:max_per_gene=8"``, ``"ucb:kappa=2"``), an
@@ -192,7 +193,7 @@ class Campaign:
     def __init__(
         self,
         screen: Any,
-        surrogate: SurrogateSpec | str | type | Any = "naiad",
+        surrogate: SurrogateSpec | str | type | Any = DEFAULT_SURROGATE,
         acquisition: AcquisitionSpec | str | type = "mpe",
         seed: int = 0,
         self_pairs: bool = True,

@@ -54,7 +54,7 @@ from naiad_bo.campaign.seeds import STREAM_SPLIT, Clock, derive_seed
 from naiad_bo.direction import Direction
 from naiad_bo.prediction import predict_mean
 from naiad_bo.space import CandidateSet, PairSpace
-from naiad_bo.specs import AcquisitionSpec, SurrogateSpec
+from naiad_bo.specs import DEFAULT_SURROGATE, AcquisitionSpec, SurrogateSpec
 
 if TYPE_CHECKING:
     from naiad_bo.campaign.executors import Executor
@@ -82,7 +82,8 @@ class CampaignSimulator:
 
     Args:
         screen: A :class:`~naiad_bo.PairScreen`, or a bundled name / CSV path.
-        surrogate: Spec string (``"naiad"``, ``"naiad:epochs=100"``), a model class, or a
+        surrogate: Spec string (default :data:`~naiad_bo.specs.DEFAULT_SURROGATE`;
+            ``"naiad"``, ``"naiad:epochs=100"``), a model class, or a
             factory ``f(single_effects, seed=..., **options)`` (:mod:`naiad_bo.specs`). A
             fresh model is built every round, seeded by ``(seed, round)``.
         initial: Pairs measured in round 0 (uniform draw).
@@ -112,7 +113,7 @@ class CampaignSimulator:
     def __init__(
         self,
         screen: Any,
-        surrogate: SurrogateSpec | str | type | Callable = "naiad",
+        surrogate: SurrogateSpec | str | type | Callable = DEFAULT_SURROGATE,
         *,
         initial: int = 100,
         batch: int = 100,
@@ -417,7 +418,7 @@ def _without_self_pairs(screen: Any) -> Any:
 # ---------------------------------------------------------------------------- functions
 def simulate_campaign(
     screen: Any,
-    surrogate: SurrogateSpec | str | type | Callable = "naiad",
+    surrogate: SurrogateSpec | str | type | Callable = DEFAULT_SURROGATE,
     acquisition: AcquisitionSpec | str | type = "mpe",
     initial: int = 100,
     batch: int = 100,
@@ -454,7 +455,7 @@ def simulate_campaign(
 
 def run_campaigns(
     screen: Any,
-    surrogate: SurrogateSpec | str | type | Callable = "naiad",
+    surrogate: SurrogateSpec | str | type | Callable = DEFAULT_SURROGATE,
     acquisitions: Sequence[AcquisitionSpec | str | type] = ("mpe", "uniform"),
     seeds: Iterable[int] = (0, 1, 2),
     *,

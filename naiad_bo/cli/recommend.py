@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 from naiad_bo.cli.store_args import add_store_arguments, store_errors
+from naiad_bo.specs import DEFAULT_SURROGATE
 
 
 def add_parser(subparsers, parents=()) -> None:
@@ -33,8 +34,9 @@ def add_parser(subparsers, parents=()) -> None:
     p.add_argument("--batch", required=True, type=int, metavar="Q", help="pairs per batch")
     p.add_argument("--out", required=True, metavar="NEXT.csv",
                    help="where to write the batch: trial_index,rank,id1,id2,mean,std,acquisition")
-    p.add_argument("--surrogate", default="naiad", metavar="SPEC",
-                   help="surrogate spec NAME[:KEY=VALUE,...] of a new experiment (default naiad)")
+    p.add_argument("--surrogate", default=DEFAULT_SURROGATE, metavar="SPEC",
+                   help="surrogate spec NAME[:KEY=VALUE,...] of a new experiment (default "
+                   f"{DEFAULT_SURROGATE}; naiad is the fast one)")
     p.add_argument("--acquisition", default="mpe", metavar="SPEC",
                    help="acquisition spec NAME[:KEY=VALUE,...] of a new experiment (default mpe)")
     p.add_argument("--seed", type=int, default=0, help="campaign seed of a new experiment")

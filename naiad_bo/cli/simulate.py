@@ -20,6 +20,7 @@ from pathlib import Path
 
 from naiad_bo.cli.executor_args import add_executor_arguments, executor_from_args
 from naiad_bo.cli.screen_args import add_screen_arguments, screen_from_args
+from naiad_bo.specs import DEFAULT_SURROGATE
 
 
 def add_parser(subparsers, parents=()) -> None:
@@ -31,8 +32,9 @@ def add_parser(subparsers, parents=()) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_screen_arguments(p)
-    p.add_argument("--surrogate", default="naiad", metavar="SPEC",
-                   help="surrogate spec NAME[:KEY=VALUE,...]: naiad, linear, sum, mlp, recover "
+    p.add_argument("--surrogate", default=DEFAULT_SURROGATE, metavar="SPEC",
+                   help="surrogate spec NAME[:KEY=VALUE,...]: naiad-reference, naiad (fast), "
+                   "linear, sum, mlp, recover "
                    "(e.g. naiad:epochs=100,ensemble_size=3)")
     p.add_argument("--surrogate-option", action="append", default=[], metavar="KEY=VALUE",
                    help="surrogate option (repeatable), merged over the spec's: an alias of "
