@@ -380,13 +380,18 @@ def plot_timing(frame: pd.DataFrame, path: Path) -> None:
     from naiad_bo.plotting import _pyplot
 
     plt = _pyplot()
-    labels = {"naiad": "paper recipe", "naiad_refrecipe": "reference recipe"}
+    labels = {"naiad": "paper recipe", "naiad_refrecipe": "reference recipe",
+              "naiad_reference": "reference network"}
     sub = frame[frame["surrogate"].isin(list(labels)) & (frame["acquisition"] == "mpe")]
+    if sub.empty:
+        return
     screens = list(dict.fromkeys(sub["screen"]))
     fig, axes = plt.subplots(1, len(screens), figsize=(6 * len(screens), 4), squeeze=False)
     parts = (("fit_cpu_s", "fit"), ("score_cpu_s", "score"), ("select_cpu_s", "select"))
     for ax, screen in zip(axes[0], screens):
-        for offset, label, hatch in zip((-0.2, 0.2), labels, ("", "//")):
+        present = [lab for lab in labels if lab in set(sub["surrogate"])][:2]
+        offsets = (0.0,) if len(present) == 1 else (-0.2, 0.2)
+        for offset, label, hatch in zip(offsets, present, ("", "//")):
             g = sub[(sub["screen"] == screen) & (sub["surrogate"] == label)].groupby("round")
             if not len(g):
                 continue
