@@ -93,6 +93,11 @@ VARIANTS: dict[str, tuple[str, dict, str, str]] = {
         "naiad", {"variance_calibration": CrossValidatedVarianceScale(3, held_out_folds=1)},
         "model", "after",
     ),
+    "naiad-reference": ("naiad-reference", {}, "model", "before"),
+    "naiad-reference cv3": (
+        "naiad-reference", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model",
+        "after",
+    ),
     "recover cv3": (
         "recover", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model", "after"
     ),
@@ -230,13 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screens", nargs="+", default=["norman2019", "horlbeck2018_k562"])
     parser.add_argument(
         "--variants", nargs="+", choices=list(VARIANTS),
-        default=[v for v in VARIANTS if v not in ("mlp cv3", "recover cv3")],
+        default=[v for v in VARIANTS if v not in ("mlp cv3", "recover cv3", "naiad-reference",
+                                                  "naiad-reference cv3")],
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--occurrences", type=float, nargs="+", default=list(OCCURRENCES))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="Norman, 2N/M = 4, seed 0")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--stem", default="calibration",
+                        help="file name stem (e.g. calibration_reference for an extra study)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.quick:
@@ -281,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     df = pd.DataFrame.from_records(records)
     summary = summarize(df)
     checks = check_targets(summary)
-    write_csv(df, out_dir / "calibration.csv")
-    write_csv(summary, out_dir / "calibration_summary.csv")
+    write_csv(df, out_dir / f"{args.stem}.csv")
+    write_csv(summary, out_dir / f"{args.stem}_summary.csv")
     meta = {
         "settings": {
             "screens": args.screens, "seeds": args.seeds, "occurrences": args.occurrences,
@@ -300,11 +308,12 @@ def main(argv: list[str] | None = None) -> int:
             "spearman_sd_abs_error": "0.12 Norman, 0.03-0.05 K562 (N = 2500)",
         },
     }
-    write_json(out_dir / "calibration.json", meta, indent=2, default=str)
+    write_json(out_dir / f"{args.stem}.json", meta, indent=2, default=str)
     shown = [v for v in ("linear", "recover", "naiad epistemic", "naiad", "naiad bootstrap",
-                         "naiad 20 members", "naiad cv3 constant-noise", "naiad cv3")
+                         "naiad 20 members", "naiad cv3 constant-noise", "naiad cv3",
+                         "naiad-reference", "naiad-reference cv3")
              if any(k[2] == v for k in curves)]
-    plot(curves, out_dir / "calibration.png", shown)
+    plot(curves, out_dir / f"{args.stem}.png", shown)
     print(f"torch threads {torch.get_num_threads()}, total {total_s:.0f} s; wrote {out_dir}")
     for c in checks:
         print(
