@@ -148,7 +148,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="1 seed, 1 repeat, no campaign")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--surrogate", default="naiad",
+                    help="surrogate of the timed rounds (default naiad: the committed "
+                    "round_speed.json; e.g. naiad-reference, the campaigns' default)")
+    ap.add_argument("--stem", default=None, help="file name stem (default round_speed, or "
+                    "round_speed_SURROGATE for another surrogate)")
     args = ap.parse_args()
+    stem = args.stem or ("round_speed" if args.surrogate == "naiad"
+                         else f"round_speed_{args.surrogate.replace('-', '_')}")
     torch.set_num_threads(args.threads)
     if args.quick:
         args.seeds, args.repeats, args.cli_runs = args.seeds[:1], 1, 2
@@ -161,12 +168,16 @@ def main() -> None:
     cli = [_cli(["--help"], args.cli_runs), _cli(["screens"], args.cli_runs)]
     rounds: dict[str, list[dict]] = {}
     for name in ("norman2019", "horlbeck2018_k562"):
-        rounds[name] = [r for seed in args.seeds for r in _round4(name, seed, args.repeats)]
-    campaign = None if args.quick else _campaign(args.seeds[0])
-    # the opt-in faster recipe (FastNaiadEnsemble, "naiad-fast"; K562-size screens only)
-    fast_rows = [r for seed in args.seeds
+        rounds[name] = [r for seed in args.seeds
+                        for r in _round4(name, seed, args.repeats, args.surrogate)]
+    campaign = None if args.quick else _campaign(args.seeds[0], args.surrogate)
+    # the opt-in faster recipe (FastNaiadEnsemble, "naiad-fast"; K562-size screens only),
+    # beside the naiad rows only
+    with_fast = args.surrogate == "naiad"
+    fast_rows = [r for seed in (args.seeds if with_fast else [])
                  for r in _round4("horlbeck2018_k562", seed, args.repeats, "naiad-fast")]
-    fast_campaign = None if args.quick else _campaign(args.seeds[0], "naiad-fast")
+    fast_campaign = None if args.quick or not with_fast else _campaign(args.seeds[0],
+                                                                       "naiad-fast")
 
     summary = {}
     print(f"\nround 4 (median over seeds {args.seeds} x {args.repeats} repeats; "
@@ -193,13 +204,16 @@ def main() -> None:
               f"{campaign['wall_s']:.2f} s wall ({campaign['cpu_s']:.2f} s CPU); reference "
               f"{REFERENCE['k562_campaign']} s -> {campaign['speedup_wall']:.1f}x wall "
               f"({campaign['speedup_cpu']:.1f}x CPU); before {BEFORE['k562_campaign']} s")
-    fast = {k: _summary(fast_rows, k) for k in fast_rows[0] if k.endswith("_s")}
+    fast = {k: _summary(fast_rows, k) for k in fast_rows[0] if k.endswith("_s")} if (
+        fast_rows) else None
     ref = REFERENCE["horlbeck2018_k562"]
-    fast["speedup_wall"] = ref / fast["round_s"]["median"]
-    fast["speedup_cpu"] = ref / fast["round_cpu_s"]["median"]
-    print(f"\nnaiad-fast (opt-in recipe) K562 round 4: fit {fast['fit_s']['median']:.3f} s, "
-          f"round {fast['round_s']['median']:.3f} s wall ({fast['round_cpu_s']['median']:.3f} s "
-          f"CPU) -> {fast['speedup_wall']:.1f}x the reference's {ref} s")
+    if fast is not None:
+        fast["speedup_wall"] = ref / fast["round_s"]["median"]
+        fast["speedup_cpu"] = ref / fast["round_cpu_s"]["median"]
+        print(f"\nnaiad-fast (opt-in recipe) K562 round 4: fit {fast['fit_s']['median']:.3f} "
+              f"s, round {fast['round_s']['median']:.3f} s wall "
+              f"({fast['round_cpu_s']['median']:.3f} s CPU) -> {fast['speedup_wall']:.1f}x the "
+              f"reference's {ref} s")
     if fast_campaign is not None:
         fast_campaign["speedup_wall"] = REFERENCE["k562_campaign"] / fast_campaign["wall_s"]
         print(f"naiad-fast whole K562 campaign: {fast_campaign['wall_s']:.2f} s wall -> "
@@ -215,6 +229,7 @@ def main() -> None:
     payload = {
         "description": "issue 12: seconds per NAIAD + MPE round at round 4, whole K562 "
                        "campaign, CLI start-up; 1 thread",
+        "surrogate": args.surrogate,
         "load_average": list(load), "seeds": args.seeds, "repeats": args.repeats,
         "reference_s": REFERENCE, "before_s": BEFORE,
         "targets": {"speedup": TARGET_SPEEDUP, "aim": AIM_SPEEDUP, "cli_s": TARGET_CLI_S},
@@ -223,9 +238,9 @@ def main() -> None:
                        "round4_k562": fast, "round4_k562_runs": fast_rows,
                        "k562_campaign": fast_campaign},
     }
-    write_json(out / "round_speed.json", payload, indent=2)
-    _figure(summary, campaign, cli, out / "round_speed.png", load[0])
-    print(f"wrote {out / 'round_speed.json'} and round_speed.png (commit {prov['git_commit']})")
+    write_json(out / f"{stem}.json", payload, indent=2)
+    _figure(summary, campaign, cli, out / f"{stem}.png", load[0])
+    print(f"wrote {out / stem}.json and {stem}.png (commit {prov['git_commit']})")
 
 
 #: Short screen names for the figure's axis.
