@@ -208,8 +208,12 @@ class ReferenceNaiadEnsemble(NaiadEnsemble):
     subsets of both screens (tuning: Norman +2.2 +- 0.8, K562 +2.4 +- 0.7), has equal or
     lower Table-1 RMSE (x1e-2, K562 2N/M = 20: 5.07 vs 5.30), and on a more additive K562
     (``scale_interactions(k562, 0.6)``) reproduces the order seen on the held-out K562-like
-    screen where the reference beat our default. It costs ~15x the default's fit on K562,
-    which is why it is opt-in.
+    screen where the reference beat :class:`~naiad_bo.models.NaiadEnsemble`; on the
+    acquisition benchmark's seeds 0-4 (full screens, MPE) it found 147.8 / 115.2 of the
+    top-200 (Norman / K562) against 143.6 / 108.2. It is therefore the campaigns' default
+    surrogate (:data:`naiad_bo.specs.DEFAULT_SURROGATE`), at ~6-15x
+    :class:`~naiad_bo.models.NaiadEnsemble`'s fit on Horlbeck-size screens (the ``H x H``
+    layer, ``H = 256``: a 64-wide branch lost most of the gain on K562).
     """
 
     config_class: ClassVar[type[EnsembleConfig]] = ReferenceNaiadConfig
