@@ -319,6 +319,12 @@ def _single64(d: Design) -> dict:
     return {"single_dim": 64}
 
 
+def _single256(d: Design) -> dict:
+    # the reference implementation's width (d_pheno_hid = 256) on every screen; Horlbeck-size
+    # screens already use 256
+    return {"single_dim": 256}
+
+
 def _half_epochs_large(d: Design) -> dict:
     # half the Horlbeck-size epochs (100 instead of 200): the reference network's K562 round
     # at the reference implementation's cost; Norman-size screens keep the recipe
@@ -365,6 +371,9 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             "recipe: a stand-in for the reference implementation", "naiad-reference"),
     Variant("refnet_h64", _single64, _mpe, "naiad-reference with a 64-wide single branch "
             "on every screen (a 16x cheaper H x H layer on Horlbeck-size screens)",
+            "naiad-reference"),
+    Variant("refnet_h256", _single256, _mpe, "naiad-reference with a 256-wide single "
+            "branch on every screen (the reference's width; Norman-size screens use 64)",
             "naiad-reference"),
     Variant("refnet_e100", _half_epochs_large, _mpe, "naiad-reference with 100 epochs on "
             "Horlbeck-size screens (half the fit)", "naiad-reference"),
