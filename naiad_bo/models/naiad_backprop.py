@@ -35,27 +35,7 @@ from naiad_bo.models.naiad_net import (
     uses_member_loops,
 )
 
-__all__ = ["loss_and_grads", "squared_error_grad", "supports"]
-
-
-def squared_error_grad(
-    pred: Tensor, z: Tensor, weights: Tensor | None = None
-) -> tuple[Tensor, Tensor]:
-    r"""Per-member loss ``L_k`` ``(s,)`` and ``G = d(sum_k L_k) / d pred`` ``(s, n)``, as
-    autograd computes them (``sum -> mean -> [mul by w] -> pow -> sub``, same op order).
-
-    Args:
-        pred: ``(s, n)`` member predictions; z: ``(n,)`` targets.
-        weights: Optional ``(s, n)`` weights of each member's squared errors.
-    """
-    n = pred.shape[-1]
-    diff = pred - z
-    sq = diff.pow(2)
-    per_member = (sq if weights is None else sq * weights).mean(dim=-1)
-    grad = torch.ones_like(pred).div_(n) if weights is None else (
-        torch.ones_like(pred).div_(n) * weights
-    )
-    return per_member, grad * (2 * diff.pow(1))
+__all__ = ["loss_and_grads", "supports"]
 
 
 def supports(net: NaiadNet, n: int) -> bool:
@@ -98,7 +78,14 @@ def loss_and_grads(
         table = torch.bmm(r, net.w3)
         out2, saved2 = gene_sum_branch(table, a, b, net.b3, net.a2, act, keep=True)
         pred = pred + out2
-    per_member, gout = squared_error_grad(pred, z, weights)
+    diff = pred - z
+    sq = diff.pow(2)
+    per_member = (sq if weights is None else sq * weights).mean(dim=-1)
+    # autograd: sum -> mean (expand / n) -> [mul by weights] -> pow (grad * 2 diff) -> sub
+    grad = torch.ones_like(pred).div_(n) if weights is None else (
+        torch.ones_like(pred).div_(n) * weights
+    )
+    gout = grad * (2 * diff.pow(1))
     grads: dict[str, Tensor] = {}
     if net.embed_dim:
         ctx = SimpleNamespace(saved_tensors=(a, b, net.a2, saved2), activation=act,

@@ -111,29 +111,3 @@ def test_fits_raw_scores_on_norman_beats_linear_and_round_trips(tmp_path):
     model.save(tmp_path / "ref.pt")
     loaded = ReferenceNaiadEnsemble.load(tmp_path / "ref.pt")
     assert torch.equal(loaded.posterior(pairs[te]).mean, model.posterior(pairs[te]).mean)
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize(("p", "H", "dropout"), [(4, 8, 0.1), (0, 8, 0.1), (4, 0, 0.1),
-                                                  (4, 8, 0.0)])
-def test_hand_written_gradients_equal_autograd_bit_for_bit(weighted, p, H, dropout):
-    """Same masks (same generator state), same loss and gradients as autograd through
-    ``forward`` in training mode; repeated indices exercise the embedding scatter."""
-    a, b = _pairs(64)
-    z = torch.randn(64, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-    w = torch.rand(S, 64, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    w = w if weighted else None
-    auto, manual = _net(dropout, p, H).train(), _net(dropout, p, H).train()
-    params = dict(auto.named_parameters())
-    sq = (auto(a, b) - z).pow(2)
-    ref_loss = (sq if w is None else sq * w).mean(dim=-1)
-    ref = dict(zip(params, torch.autograd.grad(ref_loss.sum(), list(params.values())),
-                   strict=True))
-    loss, grads = manual.loss_and_grads(a, b, z, w)
-    assert torch.equal(loss, ref_loss)
-    assert set(grads) == set(ref)
-    for k in ref:
-        assert torch.equal(grads[k], ref[k]), k
-    # the generators advanced alike: the next masks agree too
-    assert torch.equal(auto(a, b), manual(a, b))
-    assert manual.eval().loss_and_grads(a, b, z, w) is None
