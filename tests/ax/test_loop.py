@@ -186,3 +186,26 @@ def test_new_batch_and_library_through_the_cli(tmp_path, small, capsys):
                  str(tmp_path / "d.png")]) == 0
     assert f"pending: {len(expected) + 4} pair(s)" in capsys.readouterr().out
     assert (tmp_path / "d.png").stat().st_size > 5_000
+
+
+def test_an_experiment_resumed_without_a_surrogate_keeps_its_own(tmp_path, small, oracle, lab):
+    """Created with ``linear``; a later round that names no surrogate (the CLI default,
+    ``DEFAULT_SURROGATE``) keeps ``linear``: its batch is the linear campaign's."""
+    from naiad_bo.ax.experiment import experiment_settings
+    from naiad_bo.specs import DEFAULT_SURROGATE
+
+    store, measured, _ = lab
+    new = _answer(tmp_path / "next.csv", oracle)
+    write_measured(measured, small, list(pilot_rows(small, 12)) + new)
+    res = recommend(store, measured, 6, tmp_path / "next.csv")  # default surrogate
+    assert res.new_batch and res.attached == 6
+    assert experiment_settings(Store(store).load()[0])["surrogate"] == SUR != DEFAULT_SURROGATE
+    campaign = Campaign.from_state(small.genes, small.single_effects,
+                                   pd.DataFrame(pilot_rows(small, 12),
+                                                columns=["id1", "id2", "score"]),
+                                   surrogate=SUR)
+    campaign.ask(6)
+    campaign.tell(pd.DataFrame(new, columns=["id1", "id2", "score"]))
+    nxt = pd.read_csv(tmp_path / "next.csv")
+    expected = campaign.ask(6)
+    assert list(zip(nxt["id1"], nxt["id2"])) == list(zip(expected["id1"], expected["id2"]))
