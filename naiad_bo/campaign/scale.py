@@ -249,6 +249,9 @@ def run_scale_round(
         n_train: Measured pairs (uniform pilot, :meth:`SyntheticPairScreen.pilot`).
         q: Batch size.
         surrogate, acquisition: Specs (:mod:`naiad_bo.specs`); a pointwise acquisition.
+            The surrogate defaults to the fast ``"naiad"``, not the campaigns'
+            :data:`~naiad_bo.specs.DEFAULT_SURROGATE`: the reference network's ``256 x 256``
+            layer over ``2 x 10^8`` pairs would take hours on a CPU.
         seed: Campaign seed.
         device: Where the model is fitted and scores (``"cpu"``, ``"cuda"``, ...).
         threads: ``torch.set_num_threads`` while scoring and selecting (restored after);
