@@ -133,6 +133,8 @@ EXTRA_GRID = {
     "naiad_fast10": ("naiad-fast", {"horlbeck2018_k562": {"ensemble_size": 10}}, ("mpe",)),
     # the reference implementation's member network (issue 11; --out acquisition_reference)
     "naiad_reference": ("naiad-reference", {}, ("mpe",)),
+    # hit-targeting acquisitions on the default surrogate (--out acquisition_reference --reuse)
+    "naiad_reference_hit": ("naiad-reference", {}, (HIT, "qpo")),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}
