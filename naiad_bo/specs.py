@@ -53,8 +53,8 @@ __all__ = [
 #: than ``"naiad"`` (:class:`~naiad_bo.models.NaiadEnsemble`) on gene-subsampled screens of
 #: both bundled screens, on fresh confirmation subsets and seeds, on both full screens and on a
 #: more additive K562, at equal or lower Table-1 RMSE (``benchmarks/README.md``, "The
-#: reference member network"); it costs ~15x ``"naiad"``'s fit on Horlbeck-size screens, so
-#: ``"naiad"`` stays the fast choice (and the genome-scale round's default).
+#: reference member network"); its K562 round costs ~10x ``"naiad"``'s (23.4 s vs 2.4 s; fits
+#: ~15x), so ``"naiad"`` stays the fast choice (and the genome-scale round's default).
 DEFAULT_SURROGATE = "naiad-reference"
 
 #: Options of :func:`~naiad_bo.acquisition.select_batch` that an :class:`AcquisitionSpec`

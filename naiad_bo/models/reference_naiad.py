@@ -199,9 +199,9 @@ class ReferenceNaiadEnsemble(NaiadEnsemble):
     screen where the reference beat :class:`~naiad_bo.models.NaiadEnsemble`; on the
     acquisition benchmark's seeds 0-4 (full screens, MPE) it found 147.8 / 115.2 of the
     top-200 (Norman / K562) against 143.6 / 108.2. It is therefore the campaigns' default
-    surrogate (:data:`naiad_bo.specs.DEFAULT_SURROGATE`), at ~6-15x
-    :class:`~naiad_bo.models.NaiadEnsemble`'s fit on Horlbeck-size screens (the ``H x H``
-    layer, ``H = 256``: a 64-wide branch lost most of the gain on K562).
+    surrogate (:data:`naiad_bo.specs.DEFAULT_SURROGATE`), at ~10x
+    :class:`~naiad_bo.models.NaiadEnsemble`'s K562 round (fits ~15x; the ``H x H`` layer,
+    ``H = 256``: a 64-wide branch lost most of the gain on K562).
     """
 
     config_class: ClassVar[type[EnsembleConfig]] = ReferenceNaiadConfig
