@@ -26,7 +26,10 @@ Variants (the NAIAD ensemble; the other surrogates at their defaults):
   model's ``variance_calibration_data_``); ``naiad cv3 1-fold``: the same model fitted on
   one held-out fold only (``CrossValidatedVarianceScale(3, held_out_folds=1)``: one extra
   fit on 2/3 of the pairs instead of three); ``recover cv3`` / ``mlp cv3`` apply it to the
-  other ensembles (on request, ``--variants``).
+  other ensembles (on request, ``--variants``);
+* ``naiad-reference`` (the default surrogate) plain, ``cv3``, ``cv3 1-fold`` and ``cv2``
+  (``CrossValidatedVarianceScale(2)``: two fold fits on half the pairs each, about one extra
+  fit's work), on request only (``--variants``).
 
 Targets (issue 11): ``coverage90`` in [0.85, 0.95] and ``nll < nll_homoscedastic`` on the mean
 over seeds, at 2N/M = 4 and 20 on both screens.
@@ -96,6 +99,15 @@ VARIANTS: dict[str, tuple[str, dict, str, str]] = {
     "naiad-reference": ("naiad-reference", {}, "model", "before"),
     "naiad-reference cv3": (
         "naiad-reference", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model",
+        "after",
+    ),
+    "naiad-reference cv3 1-fold": (
+        "naiad-reference",
+        {"variance_calibration": CrossValidatedVarianceScale(3, held_out_folds=1)}, "model",
+        "after",
+    ),
+    "naiad-reference cv2": (
+        "naiad-reference", {"variance_calibration": CrossValidatedVarianceScale(2)}, "model",
         "after",
     ),
     "recover cv3": (
@@ -235,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screens", nargs="+", default=["norman2019", "horlbeck2018_k562"])
     parser.add_argument(
         "--variants", nargs="+", choices=list(VARIANTS),
-        default=[v for v in VARIANTS if v not in ("mlp cv3", "recover cv3", "naiad-reference",
-                                                  "naiad-reference cv3")],
+        default=[v for v in VARIANTS if v not in ("mlp cv3", "recover cv3")
+                 and not v.startswith("naiad-reference")],
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--occurrences", type=float, nargs="+", default=list(OCCURRENCES))
@@ -311,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     write_json(out_dir / f"{args.stem}.json", meta, indent=2, default=str)
     shown = [v for v in ("linear", "recover", "naiad epistemic", "naiad", "naiad bootstrap",
                          "naiad 20 members", "naiad cv3 constant-noise", "naiad cv3",
-                         "naiad-reference", "naiad-reference cv3")
+                         "naiad-reference", "naiad-reference cv3",
+                         "naiad-reference cv3 1-fold", "naiad-reference cv2")
              if any(k[2] == v for k in curves)]
     plot(curves, out_dir / f"{args.stem}.png", shown)
     print(f"torch threads {torch.get_num_threads()}, total {total_s:.0f} s; wrote {out_dir}")
