@@ -108,6 +108,11 @@ def ref_recipe(base: str, n_genes: int, initial: int, batch: int) -> dict:
     return {**REF_RECIPE[base], "schedule": round_schedule(dims, initial, batch, n_genes)}
 
 
+def uncalibrated(base: str, n_genes: int, initial: int, batch: int) -> dict:
+    """``naiad-reference`` as its committed rows were made: no variance calibration."""
+    return {"variance_calibration": None}
+
+
 def cv3_options(base: str, n_genes: int, initial: int, batch: int) -> dict:
     from naiad_bo.models import CrossValidatedVarianceScale
 
@@ -131,10 +136,14 @@ EXTRA_GRID = {
     "naiad_fast": ("naiad-fast", {}, GRID["naiad"][2]),
     # the same with 10 members on K562 (robust_defaults' fast10; --out acquisition_fast10)
     "naiad_fast10": ("naiad-fast", {"horlbeck2018_k562": {"ensemble_size": 10}}, ("mpe",)),
-    # the reference implementation's member network (issue 11; --out acquisition_reference)
-    "naiad_reference": ("naiad-reference", {}, ("mpe",)),
-    # hit-targeting acquisitions on the default surrogate (--out acquisition_reference --reuse)
-    "naiad_reference_hit": ("naiad-reference", {}, (HIT, "qpo")),
+    # the reference implementation's member network (issue 11; --out acquisition_reference),
+    # as committed: without its default variance calibration (MPE records are the same
+    # either way, the mean is unchanged)
+    "naiad_reference": ("naiad-reference", uncalibrated, ("mpe",)),
+    # hit-targeting acquisitions on it (--out acquisition_reference --reuse), uncalibrated
+    "naiad_reference_hit": ("naiad-reference", uncalibrated, (HIT, "qpo")),
+    # the same on the default surrogate as it is now (2-fold variance calibration)
+    "naiad_reference_cal_hit": ("naiad-reference", {}, (HIT, "qpo")),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}

@@ -96,7 +96,8 @@ VARIANTS: dict[str, tuple[str, dict, str, str]] = {
         "naiad", {"variance_calibration": CrossValidatedVarianceScale(3, held_out_folds=1)},
         "model", "after",
     ),
-    "naiad-reference": ("naiad-reference", {}, "model", "before"),
+    # the plain spread (its default until the 2-fold calibration became the default)
+    "naiad-reference": ("naiad-reference", {"variance_calibration": None}, "model", "before"),
     "naiad-reference cv3": (
         "naiad-reference", {"variance_calibration": CrossValidatedVarianceScale(3)}, "model",
         "after",

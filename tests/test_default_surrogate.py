@@ -52,3 +52,20 @@ def test_a_campaign_without_a_surrogate_fits_the_reference_network():
     model = campaign.fit()
     assert type(model) is ReferenceNaiadEnsemble
     assert campaign.to_dict()["surrogate"]["text"].startswith(DEFAULT_SURROGATE)
+    assert model.variance_calibrated_  # the default surrogate calibrates its variance
+
+
+def test_the_default_calibration_leaves_mpe_batches_unchanged():
+    """MPE ranks by the posterior mean, which the variance scale does not move: the default
+    campaign asks for the same library as one whose surrogate skips the calibration."""
+    full = naiad_bo.data.subsample_genes(naiad_bo.load_screen("norman2019"), 0.5, seed=1)
+    pilot = naiad_bo.PairScreen(full.genes, full.single_effects, full.pairs.iloc[:80],
+                                name=full.name, direction=full.direction, control=full.control)
+    batches = []
+    for options in ({}, {"variance_calibration": None}):
+        campaign = naiad_bo.Campaign(pilot, acquisition="mpe", seed=3,
+                                     surrogate_options={"epochs": 40, **options})
+        batches.append(campaign.ask(20))
+    cal, plain = batches
+    assert cal[["id1", "id2"]].equals(plain[["id1", "id2"]])
+    assert (cal["std"] != plain["std"]).any()  # the reported uncertainty is what changes

@@ -65,11 +65,16 @@ class CrossValidatedVarianceScale:
             mean (else ``c = 0``, a constant noise level).
         held_out_folds: How many of the folds are held out and refitted (None = all,
             ``1 .. folds``).
+        skip_below: Policy for small training sets: with fewer training pairs than this the
+            model is fitted without the calibration (the members' spread as it comes; the
+            fitted model says so in ``variance_calibrated_ = False``) instead of raising.
+            0 (default) never skips: too few pairs for the folds raise ``ValueError``.
     """
 
     folds: int = 3
     mean_dependent_noise: bool = True
     held_out_folds: int | None = None
+    skip_below: int = 0
 
     def __post_init__(self) -> None:
         check_int("folds", self.folds, minimum=2)
@@ -79,6 +84,7 @@ class CrossValidatedVarianceScale:
                 raise ValueError(
                     f"held_out_folds must be <= folds ({self.folds}), got {self.held_out_folds}"
                 )
+        check_int("skip_below", self.skip_below, minimum=0)
         if not isinstance(self.mean_dependent_noise, bool):
             raise TypeError(
                 f"mean_dependent_noise must be a bool, got {self.mean_dependent_noise!r}"
@@ -158,8 +164,10 @@ class EnsembleConfig:
     def from_options(cls: type[C], **options: Any) -> C:
         """Build from keyword options (``Cls(single_effects, **options)``, CLI values).
 
-        ``"auto"`` means None (the field's data-dependent default), ``dtype`` may be a name
-        (``"float32"``), numpy scalars become Python numbers.
+        ``"auto"`` means None (the field's data-dependent default; for
+        ``variance_calibration`` the class's default, ``"none"`` / ``"off"`` turn it off,
+        ``"cvK"`` is K folds), ``dtype`` may be a name (``"float32"``), numpy scalars become
+        Python numbers.
 
         Raises:
             TypeError: an unknown option (the known ones are listed).
@@ -177,6 +185,11 @@ class EnsembleConfig:
     @classmethod
     def _coerce(cls, name: str, value: Any) -> Any:
         """Option spelling -> field value (subclasses extend for their own fields)."""
+        if name == "variance_calibration" and isinstance(value, str):
+            if value == "auto":  # the class's default (on for ReferenceNaiadConfig)
+                return next(f.default for f in fields(cls) if f.name == name)
+            if value.lower() in ("none", "off"):
+                return None
         if isinstance(value, str) and value == "auto":
             return None
         if name == "dtype":

@@ -195,6 +195,7 @@ class PairEnsembleModel(EnsembleModel):
         self.network_: nn.Module | None = None
         self.variance_scale_ = 1.0
         self.noise_slope_ = 0.0
+        self.variance_calibrated_ = False
         self._init_data = None
         if train_X is not None or train_Y is not None:
             if train_X is None or train_Y is None:
@@ -372,13 +373,15 @@ class PairEnsembleModel(EnsembleModel):
                 "set grad_clip"
             )
         self._set_fitted(data, net, epochs, history.double().cpu().numpy())
-        if self.config.variance_calibration is not None:
+        spec = self.config.variance_calibration
+        if spec is not None and data.n >= spec.skip_below:
             from naiad_bo.models.variance_calibration import cross_validated_variance
 
             scale, noise, slope = cross_validated_variance(self, data)
             self.variance_scale_ = scale
             self.noise_variance_ = noise
             self.noise_slope_ = slope
+            self.variance_calibrated_ = True
         return self
 
     def _prepare(self, train_X: Any, train_Y: Any, train_Yvar: Any) -> PairTrainingData:
@@ -433,11 +436,15 @@ class PairEnsembleModel(EnsembleModel):
         noise_variance: float | None = None,
         variance_scale: float = 1.0,
         noise_slope: float = 0.0,
+        variance_calibrated: bool = False,
     ) -> None:
         """The one place that records a fitted state (used by fit and by load)."""
         from naiad_bo.models.variance_calibration import noise_standardization
 
         net.eval()
+        #: Whether ``variance_calibration`` fitted the variance (False: not configured, or
+        #: skipped by its ``skip_below`` policy).
+        self.variance_calibrated_ = bool(variance_calibrated)
         self.variance_scale_ = float(variance_scale)
         self.noise_slope_ = float(noise_slope)
         self._noise_center, self._noise_scale = noise_standardization(data.Y)

@@ -66,6 +66,7 @@ def model_state(model: PairEnsembleModel) -> dict[str, Any]:
         "noise_variance": model.noise_variance_ if fitted else None,
         "variance_scale": model.variance_scale_ if fitted else None,
         "noise_slope": model.noise_slope_ if fitted else None,
+        "variance_calibrated": model.variance_calibrated_ if fitted else None,
         "network": (
             {k: cpu(v) for k, v in model.network_.state_dict().items()} if fitted else None
         ),
@@ -106,6 +107,12 @@ def model_from_state(cls: type[PairEnsembleModel], state: Mapping[str, Any]) -> 
             data, net, state["epochs"], state["train_loss"].numpy(), state["noise_variance"],
             variance_scale=state.get("variance_scale") or 1.0,
             noise_slope=state.get("noise_slope") or 0.0,
+            # states saved before the flag: calibrated iff a scale or slope was fitted
+            variance_calibrated=state.get(
+                "variance_calibrated",
+                (state.get("variance_scale") or 1.0) != 1.0
+                or (state.get("noise_slope") or 0.0) != 0.0,
+            ),
         )
     return model
 
