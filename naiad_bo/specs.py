@@ -54,7 +54,8 @@ __all__ = [
 #: both bundled screens, on fresh confirmation subsets and seeds, on both full screens and on a
 #: more additive K562, at equal or lower Table-1 RMSE (``benchmarks/README.md``, "The
 #: reference member network"); its K562 round costs ~10x ``"naiad"``'s (23.4 s vs 2.4 s; fits
-#: ~15x), so ``"naiad"`` stays the fast choice (and the genome-scale round's default).
+#: ~15x), ~18x with its default variance calibration (42.8 s), so ``"naiad"`` stays the fast
+#: choice (and the genome-scale round's default).
 DEFAULT_SURROGATE = "naiad-reference"
 
 #: Options of :func:`~naiad_bo.acquisition.select_batch` that an :class:`AcquisitionSpec`
