@@ -252,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
                  and not v.startswith("naiad-reference")],
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--subsets", type=int, nargs="+", default=None,
+                        help="gene-subsample seeds: run on these random subsets of each "
+                        "screen (naiad_bo.data.subsample_genes) instead of the full screens")
+    parser.add_argument("--subset-fraction", type=float, default=0.6)
     parser.add_argument("--occurrences", type=float, nargs="+", default=list(OCCURRENCES))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="Norman, 2N/M = 4, seed 0")
@@ -266,8 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     provenance()  # at the start: the code that produced these numbers
     t_start = time.perf_counter()
     records, curves = [], {}
-    for screen_name in args.screens:
-        screen = naiad_bo.load_screen(screen_name)
+    screens = [naiad_bo.load_screen(name) for name in args.screens]
+    if args.subsets is not None:
+        screens = [naiad_bo.data.subsample_genes(full, args.subset_fraction, seed=s)
+                   for full in screens for s in args.subsets]
+    for screen in screens:
+        screen_name = screen.name
         X = torch.from_numpy(screen.pair_index().copy())
         y = screen.y_values()
         try:
@@ -307,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "settings": {
             "screens": args.screens, "seeds": args.seeds, "occurrences": args.occurrences,
+            "subsets": args.subsets, "subset_fraction": args.subset_fraction,
             "variants": {v: {"model": VARIANTS[v][0], "options": repr(VARIANTS[v][1]),
                              "noise": VARIANTS[v][2], "phase": VARIANTS[v][3]}
                          for v in args.variants},
