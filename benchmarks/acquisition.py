@@ -144,6 +144,10 @@ EXTRA_GRID = {
     "naiad_reference_hit": ("naiad-reference", uncalibrated, (HIT, "qpo")),
     # the same on the default surrogate as it is now (2-fold variance calibration)
     "naiad_reference_cal_hit": ("naiad-reference", {}, (HIT, "qpo")),
+    # issue 11's question: do spread-based acquisitions leave uniform once the spread is
+    # calibrated? the same three on the uncalibrated and on the calibrated default
+    "naiad_reference_spread": ("naiad-reference", uncalibrated, ("ucb", "variance", "thompson")),
+    "naiad_reference_cal_spread": ("naiad-reference", {}, ("ucb", "variance", "thompson")),
 }
 #: Grid labels run without same-gene pairs (neither candidates nor in the true top-200).
 NO_SELF_PAIRS = {"naiad_noself"}
