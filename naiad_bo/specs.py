@@ -243,6 +243,23 @@ class SurrogateSpec:
             return get_model_class(self.surrogate)
         return self.surrogate
 
+    def for_mean_only(self) -> SurrogateSpec:
+        """The spec to fit when only the posterior mean is read (an MPE simulation).
+
+        A class with ``mean_only_options`` (the pair ensembles: a default variance
+        calibration is skipped, the mean stays bit for bit) gets those options; any other
+        class or factory, and options that already name the calibration, stay as they are.
+        The label in records is unchanged.
+        """
+        target = self.resolve()
+        hook = getattr(target, "mean_only_options", None)
+        if hook is None:
+            return self
+        options = hook(dict(self.options))
+        if options == dict(self.options):
+            return self
+        return SurrogateSpec(self.surrogate, _frozen(options), self.name, self.text)
+
     def build(self, single_effects: Any, *, seed: int, genes: Sequence[str] | None = None) -> Any:
         """An unfitted surrogate: ``cls(single_effects, seed=seed, **options)``.
 
@@ -354,6 +371,17 @@ class AcquisitionSpec:
                 "single_effects, direction=..., seed=...) constructor"
             )
         return self.acquisition
+
+    @property
+    def reads_only_mean(self) -> bool:
+        """Whether the acquisition reads at most the posterior mean (MPE, uniform).
+
+        True when its class declares ``requires`` (:class:`~naiad_bo.acquisition.base.
+        PairAcquisition`) and that set holds nothing but ``"mean"``; a class without the
+        declaration counts as reading everything.
+        """
+        requires = getattr(self.resolve(), "requires", None)
+        return requires is not None and set(requires) <= {"mean"}
 
     def check_options(self) -> None:
         """Unknown option names (and bad selection options) fail before any model is fitted.

@@ -114,3 +114,32 @@ def test_bad_acquisition_option_value_names_the_spec_at_ask(norman):
     pilot = PairScreen(norman.genes, norman.single_effects, norman.pairs.iloc[::20])
     with pytest.raises(SpecError, match=r"^acquisition spec 'ucb:kappa=-1' .*kappa must be >= 0"):
         Campaign(pilot, "linear", "ucb:kappa=-1").ask(5)
+
+
+def test_reads_only_mean_follows_the_declared_requirements():
+    assert AcquisitionSpec.parse("mpe").reads_only_mean
+    assert AcquisitionSpec.parse("uniform").reads_only_mean
+    for name in ("ucb", "variance", "thompson", "hit", "qpo", "bald", "optimistic"):
+        assert not AcquisitionSpec.parse(name).reads_only_mean, name
+
+    class Undeclared:  # a user class without ``requires`` counts as reading everything
+        @classmethod
+        def from_training_data(cls, *args, **kwargs):
+            return cls()
+
+    assert not AcquisitionSpec.parse(Undeclared).reads_only_mean
+
+
+def test_for_mean_only_turns_off_only_a_default_calibration():
+    from naiad_bo.models import CrossValidatedVarianceScale
+
+    ref = SurrogateSpec.parse("naiad-reference:epochs=5")
+    mean_only = ref.for_mean_only()
+    assert dict(mean_only.options) == {"epochs": 5, "variance_calibration": None}
+    assert mean_only.name == ref.name  # records keep the label
+    named = SurrogateSpec.parse("naiad-reference", {"variance_calibration":
+                                                    CrossValidatedVarianceScale(3)})
+    assert named.for_mean_only() is named
+    for text in ("naiad", "linear", "sum"):  # no default calibration / no hook
+        spec = SurrogateSpec.parse(text)
+        assert spec.for_mean_only() is spec

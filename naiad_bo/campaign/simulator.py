@@ -21,6 +21,15 @@ records each round with :mod:`naiad_bo.metrics`. A campaign for one seed runs:
    the oracle measures them and ``campaign.tell`` attaches them. The paper's "round 4" is
    after 4 acquisition rounds: ``initial + 4 * batch`` pairs measured.
 
+**Mean-only fits.** When every acquisition of a seed reads only the posterior mean (MPE,
+uniform: :attr:`~naiad_bo.specs.AcquisitionSpec.reads_only_mean`), the campaigns fit
+:meth:`~naiad_bo.specs.SurrogateSpec.for_mean_only`: the default network's 2-fold variance
+calibration, which only rescales the spread around an unchanged mean, is skipped (about
+half the fit; batches and records are the same bit for bit). A calibration named in the
+surrogate options is kept. Each result's config records what was fitted
+(``surrogate_options_fitted``). A lab's own :class:`~naiad_bo.campaign.Campaign` always fits
+the spec as given (its batches report the calibrated ``std``).
+
 Records are described in :mod:`naiad_bo.campaign.recorder`; ``select_s`` of round ``r >= 1``
 is the ask minus its fit (building the acquisition, one scoring pass over the remaining
 candidates, the batch's posterior), of round 0 the uniform draw; ``fit_s`` / ``score_s`` are
@@ -304,7 +313,7 @@ class CampaignSimulator:
 
     # ------------------------------------------------------------------ internals
     def _campaign(self, pilot: pd.DataFrame, test: np.ndarray, spec: AcquisitionSpec,
-                  seed: int) -> Campaign:
+                  seed: int, surrogate: SurrogateSpec | None = None) -> Campaign:
         from naiad_bo.data.screen import PairScreen
 
         screen = self.screen
@@ -314,18 +323,28 @@ class CampaignSimulator:
             control=getattr(screen, "control", "negative"),
         )
         return Campaign(
-            pilot_screen, self.surrogate, spec, seed, self._campaign_self_pairs,
+            pilot_screen, surrogate or self.surrogate, spec, seed, self._campaign_self_pairs,
             direction=self.direction, candidates=self._candidates,
             blocked=self.oracle.pairs[test], chunk_size=self.chunk_size,
         )
 
-    def _round0(self, seed: int, spec: AcquisitionSpec) -> tuple[Campaign, dict]:
+    def surrogate_for(self, specs: Sequence[AcquisitionSpec]) -> SurrogateSpec:
+        """The surrogate a seed's campaigns fit: :meth:`SurrogateSpec.for_mean_only` when
+        every acquisition reads only the posterior mean (a simulation reports no spread, so
+        the default network's variance calibration would be fitted for nothing; the batches
+        and records are the same), else the spec as given."""
+        if all(spec.reads_only_mean for spec in specs):
+            return self.surrogate.for_mean_only()
+        return self.surrogate
+
+    def _round0(self, seed: int, spec: AcquisitionSpec,
+                surrogate: SurrogateSpec | None = None) -> tuple[Campaign, dict]:
         rng = np.random.default_rng(derive_seed(seed, 0, STREAM_SPLIT))
         clock = Clock()
         acquirable, test = self.protocol.split(int(self.screen.n_pairs), rng)
         rows = np.sort(rng.choice(acquirable, size=self.initial, replace=False)).astype(np.int64)
         select_s = clock.stop()
-        campaign = self._campaign(self.screen.pairs.iloc[rows], test, spec, seed)
+        campaign = self._campaign(self.screen.pairs.iloc[rows], test, spec, seed, surrogate)
         recorder = self._recorder(test, len(acquirable))
         pred, fit_s, score_s = self._fit_predict(campaign)
         record = recorder.record(pred, rows, rows, seed=seed, round_=0, fit_s=fit_s,
@@ -358,7 +377,7 @@ class CampaignSimulator:
                   on_fit: Callable[[], None] | None = None) -> list[CampaignResult]:
         """Every acquisition of one seed after a shared round 0 (one executor job)."""
         on_fit = on_fit if on_fit is not None else _no_op
-        base, state = self._round0(seed, specs[0])
+        base, state = self._round0(seed, specs[0], self.surrogate_for(specs))
         on_fit()
         return [self._run_one(base, state, spec, on_fit) for spec in specs]
 
@@ -389,6 +408,7 @@ class CampaignSimulator:
             on_fit()
         config = self.config(label, seed)
         config["acquisition_options"] = dict(spec.options)
+        config["surrogate_options_fitted"] = dict(campaign.surrogate.options)
         config["select_options"] = dict(spec.select_options)
         return CampaignResult(
             records=records,

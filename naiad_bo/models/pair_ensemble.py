@@ -18,7 +18,7 @@ A concrete ensemble provides only its member network and config class; see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from os import PathLike
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -201,6 +201,28 @@ class PairEnsembleModel(EnsembleModel):
             if train_X is None or train_Y is None:
                 raise ValueError("pass both train_X and train_Y (or neither)")
             self._init_data = (train_X, train_Y, train_Yvar)
+
+    @classmethod
+    def mean_only_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Constructor options for a fit whose spread nobody reads (e.g. an MPE simulation).
+
+        A ``variance_calibration`` that comes from the class default (``options`` does not
+        name it) is turned off: it rescales the members around an unchanged mean, so every
+        posterior mean, and with it every MPE batch, is the same bit for bit, at about half
+        the fit (no fold ensembles). One named in ``options`` is kept as given.
+
+        Args:
+            options: Constructor keyword options (config fields).
+
+        Returns:
+            A new dict of options.
+        """
+        out = dict(options)
+        if "variance_calibration" not in out and "config" not in out:
+            defaults = {f.name: f.default for f in fields(cls.config_class)}
+            if defaults.get("variance_calibration") is not None:
+                out["variance_calibration"] = None
+        return out
 
     @classmethod
     def construct_inputs(

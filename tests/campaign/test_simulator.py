@@ -275,3 +275,57 @@ def test_hub_capped_selection_respects_the_cap(norman):
     same = res.batches[1][:, 0] == res.batches[1][:, 1]
     per_gene = counts - np.bincount(res.batches[1][same, 0], minlength=norman.n_genes)[genes]
     assert per_gene.max() <= 5
+
+
+# ------------------------------------------------------------------------ mean-only fits
+SMALL_REF = {"epochs": 8, "ensemble_size": 3}
+
+
+def _calibrations(monkeypatch):
+    """Count the variance calibrations fitted (one per calibrated ensemble fit)."""
+    from naiad_bo.models import variance_calibration
+
+    calls = []
+    original = variance_calibration.cross_validated_variance
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(variance_calibration, "cross_validated_variance", counted)
+    return calls
+
+
+def test_mpe_simulation_skips_the_default_calibration_with_the_same_records(norman,
+                                                                            monkeypatch):
+    # MPE reads only the mean: the default network's 2-fold calibration is not fitted, and
+    # every record and batch equals a simulation that fits it (UCB in the grid forces it)
+    calls = _calibrations(monkeypatch)
+    kw = dict(initial=60, batch=40, rounds=2, protocol="paper", top_k=50,
+              surrogate_options=SMALL_REF)
+    mean_only = CampaignSimulator(norman, "naiad-reference", **kw).run_many(["mpe"], [3])[0]
+    assert not calls
+    assert mean_only.config["surrogate_options_fitted"]["variance_calibration"] is None
+    assert "variance_calibration" not in mean_only.config["surrogate_options"]
+    both = CampaignSimulator(norman, "naiad-reference", **kw).run_many(["mpe", "ucb"], [3])
+    assert len(calls) == 5  # round 0 shared, rounds 1-2 of each campaign (60 >= skip_below)
+    for got, want in zip(_strip_timing(both[0].records), _strip_timing(mean_only.records)):
+        assert got.keys() == want.keys()
+        for key, value in want.items():  # counts exact; RMSE / Pearson to the last ulps
+            assert got[key] == (pytest.approx(value, rel=1e-12)
+                                if isinstance(value, float) else value), key
+    for got, want in zip(both[0].batches, mean_only.batches):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_calibration_named_in_the_options_is_kept(norman, monkeypatch):
+    from naiad_bo.models import CrossValidatedVarianceScale
+
+    calls = _calibrations(monkeypatch)
+    cal = CrossValidatedVarianceScale(2)
+    sim = CampaignSimulator(norman, "naiad-reference", initial=60, batch=40, rounds=1,
+                            protocol="paper", top_k=50,
+                            surrogate_options={**SMALL_REF, "variance_calibration": cal})
+    res = sim.run_many(["mpe"], [0])[0]
+    assert len(calls) == 2
+    assert res.config["surrogate_options_fitted"]["variance_calibration"] == cal
